@@ -18,7 +18,7 @@ import type { RegistryMetrics } from "../registry/deps.ts";
 /** Registry configuration (environment variables). */
 export const RegistryEnv = z.object({
   MAGPIE_HOST: env.str("127.0.0.1"),
-  MAGPIE_PORT: env.int(7000, 0, 65535),
+  MAGPIE_PORT: env.int(7700, 0, 65535),
   MAGPIE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   MAGPIE_CLUSTER_SECRET: env.str("dev-cluster-secret"),
   MAGPIE_ADMIN_TOKEN: env.str("dev-admin-token"),

@@ -1,0 +1,30 @@
+/** The handler's Hono app: bridge links, conversation REST, health. */
+import type { UpgradeWebSocket } from "hono/ws";
+import type { Logger } from "../../src/core/log.ts";
+import type { LinkHub } from "../../src/handler/links.ts";
+import type { MessageService } from "../../src/handler/service.ts";
+import { createBaseApp } from "../../src/http/app.ts";
+import { linkRoute } from "./link.ts";
+import { conversationRoutes } from "./conversations.ts";
+
+/** Dependencies of the handler app. */
+export interface HandlerAppDeps {
+  upgradeWebSocket: UpgradeWebSocket;
+  hub: LinkHub;
+  service: MessageService;
+  clusterSecret: string;
+  jwtSecret: string;
+  handlerId: string;
+  log: Logger;
+  ready: () => boolean;
+}
+
+/** Creates the handler app. */
+export function createHandlerApp(deps: HandlerAppDeps) {
+  const app = createBaseApp(deps.log);
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => (deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "starting" }, 503)));
+  app.route("/", linkRoute(deps));
+  app.route("/v1", conversationRoutes({ service: deps.service, jwtSecret: deps.jwtSecret }));
+  return app;
+}

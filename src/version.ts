@@ -1,0 +1,2 @@
+/** Magpie version, reported to the registries. */
+export const VERSION = "0.1.0";
