@@ -80,7 +80,7 @@ class FakeBridge {
   private onFrame(ws: WS, f: Frame): void {
     this.frames.push(f);
     if (this.hook?.(ws, f)) return;
-    const reply = (o: Frame) => ws.send(JSON.stringify(o));
+    const reply = (o: Frame): void => void ws.send(JSON.stringify(o));
     switch (f.t) {
       case "send": {
         if (f.conv === "g:forbidden") return reply({ t: "error", code: "not_member", message: "not a member", ref: f.id });
