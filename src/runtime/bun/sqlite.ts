@@ -8,9 +8,9 @@ import type { SqlDatabase, SqlValue } from "../../store/sqlite/database.ts";
 /** Opens (creating when missing) a file-backed database in WAL mode with a busy timeout. */
 export function openDatabase(path: string): SqlDatabase {
   const db = new Database(path, { create: true, readwrite: true });
+  db.exec("PRAGMA busy_timeout = 10000"); // first, so the pragmas below wait for other writers too
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
-  db.exec("PRAGMA busy_timeout = 10000");
   db.exec("PRAGMA foreign_keys = ON");
   return {
     exec: (sql) => void db.exec(sql),
