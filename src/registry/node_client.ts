@@ -6,8 +6,10 @@
  *
  * Per registry: register with a full snapshot → heartbeat every `heartbeatMs` with load and
  * the client changes since the last acknowledged beat (`seq` = previous + 1). A full snapshot
- * is sent when the registry asks (`wantSnapshot`), after any failed beat (its effect is
- * unknown), and at least every `snapshotEveryMs`. `404 unknown_node` → re-register at once.
+ * is sent when the registry asks (`wantSnapshot`) and at least every `snapshotEveryMs`; after
+ * any failed beat (its effect is unknown) the node re-registers with a full snapshot, and
+ * `404 unknown_node` re-registers at once. A failing registry is retried with capped backoff
+ * (≤ half a snapshot period by default), so a restarted one converges within one period.
  */
 import type { Logger } from "../core/log.ts";
 import type { ClientRefT, HeartbeatResponseT, NodeInfoT } from "./schemas.ts";
@@ -27,7 +29,7 @@ export interface RegistrationClientOptions {
   log: Logger;
   /** Per-request timeout; default max(1000, 2 × heartbeatMs) capped at 10 s. */
   requestTimeoutMs?: number;
-  /** Longest wait between attempts to a failing registry. */
+  /** Longest wait between attempts to a failing registry; default min(snapshotEveryMs / 2, 8 × heartbeatMs). */
   maxBackoffMs?: number;
   /** Injected fetch (tests). */
   fetch?: typeof fetch;
@@ -73,6 +75,8 @@ interface Link {
   needFull: boolean;
   lastFullAt: number;
   failures: number;
+  /** Consecutive `unknown_node` answers (the first re-registers at once). */
+  unknownStreak: number;
   timer?: ReturnType<typeof setTimeout>;
   inflight?: AbortController;
   running?: Promise<void>;
@@ -85,14 +89,14 @@ export function createRegistrationClient(opts: RegistrationClientOptions): Regis
   const doFetch = opts.fetch ?? fetch;
   const timeoutMs = opts.requestTimeoutMs ?? Math.min(10_000, Math.max(1000, 2 * opts.heartbeatMs));
   const maxBackoff = opts.maxBackoffMs ??
-    Math.max(opts.heartbeatMs, Math.min(opts.snapshotEveryMs, 8 * opts.heartbeatMs));
+    Math.max(opts.heartbeatMs, Math.min(opts.snapshotEveryMs / 2, 8 * opts.heartbeatMs));
   const current = new Map<string, Set<string>>();
   let size = 0;
   let draining = false;
   let stopped = true;
   const drainCbs: (() => void)[] = [];
   const links: Link[] = opts.registries.map((u) => ({
-    url: u.replace(/\/+$/, ""), registered: false, seq: 0, pending: new Map(), needFull: true, lastFullAt: 0, failures: 0,
+    url: u.replace(/\/+$/, ""), registered: false, seq: 0, pending: new Map(), needFull: true, lastFullAt: 0, failures: 0, unknownStreak: 0,
   }));
 
   const snapshot = (): ClientRefT[] => {
@@ -199,11 +203,14 @@ export function createRegistrationClient(opts: RegistrationClientOptions): Regis
       if (!link.registered) await register(link);
       else await heartbeat(link);
       link.failures = 0;
+      link.unknownStreak = 0;
     } catch (e) {
+      // Either way the next successful contact is a full register (the registry may have
+      // restarted empty, and a failed beat's effect is unknown).
+      link.registered = false;
       if (e instanceof HttpError && e.code === "unknown_node") {
         opts.log.info("registry does not know this node; re-registering", { registry: link.url });
-        link.registered = false;
-        delay = link.failures++ === 0 ? 0 : backoff(link.failures);
+        delay = link.unknownStreak++ === 0 ? 0 : opts.heartbeatMs;
       } else {
         link.failures++;
         delay = backoff(link.failures);

@@ -72,7 +72,7 @@ export async function startRegistry(cfg: RegistryConfig, metrics?: RegistryMetri
       log.info("node expired", { node: n.nodeId, role: n.role });
     }
   }, cfg.MAGPIE_SWEEP_MS);
-  const served = serve(app, { hostname: cfg.MAGPIE_HOST, port: cfg.MAGPIE_PORT, maxRequestBodySize: MAX_SNAPSHOT_BYTES + 1024 * 1024 });
+  const served = serve(app, { hostname: cfg.MAGPIE_HOST, port: cfg.MAGPIE_PORT, maxRequestBodySize: 2 * MAX_SNAPSHOT_BYTES });
   log.info("listening", { port: served.port, host: cfg.MAGPIE_HOST });
   return {
     port: served.port,
