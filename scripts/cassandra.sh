@@ -58,12 +58,16 @@ port_in_use() {
 probe() { "$(bun_bin)" "$ASSETS/wait.ts" "$HOST" "$PORT" "$1" "${2:-}"; }
 
 log_tail() {
-  local f
-  for f in "$LOG_DIR/system.log" "$LOG_DIR/stdout.log"; do
-    [[ -s "$f" ]] || continue
-    echo "---- last 40 lines of $f ----" >&2
-    tail -n 40 "$f" >&2
-  done
+  local sys="$LOG_DIR/system.log" out="$LOG_DIR/stdout.log"
+  if [[ -s "$sys" ]]; then
+    echo "---- last 30 lines of $sys ----" >&2
+    tail -n 30 "$sys" | cut -c1-400 >&2
+  fi
+  # JVM-level failures (bad flags, missing class) only reach stdout.log.
+  if [[ -s "$out" ]] && { [[ ! -s "$sys" ]] || grep -qvE '^(INFO|WARN|ERROR|DEBUG|[[:space:]]|java\.|Caused by|\.\.\.)' "$out"; }; then
+    echo "---- last 20 lines of $out ----" >&2
+    tail -n 20 "$out" | cut -c1-400 >&2
+  fi
 }
 
 ensure_java() {
@@ -138,10 +142,13 @@ cmd_start() {
     log_tail; die "node pid $pid does not answer CQL (stop it with: scripts/cassandra.sh stop)"
   fi
   rm -f "$PID_FILE"
-  if port_in_use "$PORT"; then
-    die "port $PORT is already taken by another process (not a node started by this script): $(ss -ltnpH "sport = :$PORT" 2>/dev/null | head -n1)"
-  fi
   ensure_java
+  local p jmx="${MAGPIE_CASSANDRA_JMX_PORT:-7199}"
+  for p in "$PORT" 7000 "$jmx"; do
+    if port_in_use "$p"; then
+      die "port $p is already taken by another process (not a node started by this script; CQL=$PORT, storage=7000, JMX=$jmx): $(ss -ltnpH "sport = :$p" 2>/dev/null | head -n1)"
+    fi
+  done
   ensure_jars
   render_conf
   local mode="warm"
