@@ -18,6 +18,7 @@ if [[ ! -x "$BUN" ]]; then
   exit 1
 fi
 
+bash "$REPO/scripts/install-test-deps.sh" || echo "test: scripts/install-test-deps.sh failed (promtool/prometheus/chromium); the metric tests will fail" >&2
 if ! bash "$REPO/scripts/cassandra.sh" start; then
   echo "test: Cassandra did not start (message above); the suite needs it and is not run" >&2
   summary 0 1

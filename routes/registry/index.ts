@@ -7,6 +7,7 @@ import { healthRoutes } from "./health.ts";
 import { nodesRoutes } from "./nodes.ts";
 import { openApiRoutes } from "./openapi.ts";
 import { routeLookupRoutes } from "./routes.ts";
+import { sdRoutes } from "./sd.ts";
 import { selectRoutes } from "./select.ts";
 
 export type { RegistryDeps } from "../../src/registry/deps.ts";
@@ -20,5 +21,6 @@ export function createRegistryApp(deps: RegistryDeps): Hono {
   app.route("/v1/routes", routeLookupRoutes(deps));
   app.route("/v1/bridges", selectRoutes(deps));
   app.route("/v1/admin", adminRoutes(deps));
+  app.route("/v1/sd", sdRoutes(deps));
   return app;
 }

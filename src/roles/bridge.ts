@@ -16,6 +16,9 @@ import { createRegistrationClient } from "../registry/node_client.ts";
 import { serve, upgradeWebSocket } from "../runtime/bun/serve.ts";
 import { NodeEnv, onShutdown } from "./node_env.ts";
 import { VERSION } from "../version.ts";
+import { metricsRoute } from "../../routes/metrics.ts";
+import { createPromMetrics } from "../metrics/prom.ts";
+import { createBridgeMetrics } from "../metrics/bridge.ts";
 
 /** Bridge configuration (environment variables). */
 export const BridgeEnv = NodeEnv.extend({
@@ -42,7 +45,9 @@ const cfg = (() => {
 const nodeId = cfg.MAGPIE_NODE_ID ?? `bridge-${randomId(8)}`;
 const log = createLogger(cfg.MAGPIE_LOG_LEVEL, { role: "bridge", node: nodeId });
 
-const hub = new ClientHub();
+const prom = createPromMetrics();
+const metrics = createBridgeMetrics(prom, { connections: () => hub.size(), draining: () => draining });
+const hub = metrics.instrumentHub(new ClientHub());
 const registry = new RegistryClient({ registries: cfg.MAGPIE_REGISTRIES, token: cfg.MAGPIE_CLUSTER_SECRET, timeoutMs: 2000 });
 const pool = new HandlerPool(hub, {
   bridgeId: nodeId,
@@ -51,6 +56,7 @@ const pool = new HandlerPool(hub, {
   refreshMs: cfg.MAGPIE_HANDLER_REFRESH_MS,
   onlineAckTimeoutMs: 2000,
   log,
+  onPush: metrics.onPush,
 });
 
 let draining = false;
@@ -73,13 +79,22 @@ const app = createBridgeApp({
   draining: () => draining,
   ready: () => ready,
   hooks: {
-    connected: (c) => registration.clients.add(c.userId, c.deviceId),
-    disconnected: (c) => registration.clients.remove(c.userId, c.deviceId),
+    connected: (c) => {
+      registration.clients.add(c.userId, c.deviceId);
+      metrics.ws.connected();
+    },
+    disconnected: (c) => {
+      registration.clients.remove(c.userId, c.deviceId);
+      metrics.ws.disconnected();
+    },
     frameIn: (t) => {
       if (t === "send") msgsIn++;
+      metrics.ws.frameIn(t);
     },
+    rejected: metrics.ws.rejected,
   },
 });
+app.route("/", metricsRoute(prom));
 const served = serve(app, {
   hostname: cfg.MAGPIE_HOST,
   port: cfg.MAGPIE_PORT,

@@ -18,6 +18,9 @@ import { serve, upgradeWebSocket } from "../runtime/bun/serve.ts";
 import { openStore } from "../store/open.ts";
 import { NodeEnv, onShutdown } from "./node_env.ts";
 import { VERSION } from "../version.ts";
+import { metricsRoute } from "../../routes/metrics.ts";
+import { createPromMetrics } from "../metrics/prom.ts";
+import { createHandlerMetrics } from "../metrics/handler.ts";
 
 /** Handler configuration (environment variables). */
 export const HandlerEnv = NodeEnv.extend(StoreEnv.shape).extend({
@@ -41,14 +44,17 @@ const log = createLogger(cfg.MAGPIE_LOG_LEVEL, { role: "handler", node: nodeId }
 
 const store = await openStore(cfg, log);
 const registry = new RegistryClient({ registries: cfg.MAGPIE_REGISTRIES, token: cfg.MAGPIE_CLUSTER_SECRET, timeoutMs: 2000 });
-const hub = new LinkHub(registry, cfg.MAGPIE_ROUTE_CACHE_MS, log);
+const prom = createPromMetrics();
+const metrics = createHandlerMetrics(prom, { linkedBridges: () => hub.linkedBridges().length, onlineUsers: () => hub.onlineUsers() });
+const hub = new LinkHub(registry, cfg.MAGPIE_ROUTE_CACHE_MS, log, metrics.push);
 const members = new MemberCache(store, cfg.MAGPIE_MEMBER_CACHE_MS);
-const service = new MessageService(store, members, hub, { fanoutLimit: cfg.MAGPIE_FANOUT_LIMIT }, log);
+const service = metrics.instrument(new MessageService(store, members, hub, { fanoutLimit: cfg.MAGPIE_FANOUT_LIMIT }, log, metrics.service));
 let ready = false;
 const app = createHandlerApp({
   upgradeWebSocket, hub, service, log, handlerId: nodeId,
   clusterSecret: cfg.MAGPIE_CLUSTER_SECRET, jwtSecret: cfg.MAGPIE_JWT_SECRET, ready: () => ready,
 });
+app.route("/", metricsRoute(prom));
 const served = serve(app, { hostname: cfg.MAGPIE_HOST, port: cfg.MAGPIE_PORT, ws: { maxPayloadLength: 16 * 1024 * 1024, idleTimeoutSeconds: 0 } });
 const base = `http://${cfg.MAGPIE_HOST}:${served.port}`;
 

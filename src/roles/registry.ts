@@ -14,6 +14,9 @@ import { MAX_SNAPSHOT_BYTES, Strategy } from "../registry/schemas.ts";
 import { RegistryState } from "../registry/state.ts";
 import { parseRegionPreference } from "../registry/strategies.ts";
 import type { RegistryMetrics } from "../registry/deps.ts";
+import { metricsRoute } from "../../routes/metrics.ts";
+import { createPromMetrics } from "../metrics/prom.ts";
+import { createRegistryMetrics } from "../metrics/registry.ts";
 
 /** Registry configuration (environment variables). */
 export const RegistryEnv = z.object({
@@ -49,6 +52,8 @@ export async function startRegistry(cfg: RegistryConfig, metrics?: RegistryMetri
   const registryId = cfg.MAGPIE_NODE_ID ?? `registry-${randomId(8)}`;
   const log = createLogger(cfg.MAGPIE_LOG_LEVEL, { role: "registry", node: registryId });
   const state = new RegistryState(cfg.MAGPIE_EXPIRY_MS);
+  const prom = createPromMetrics();
+  metrics ??= createRegistryMetrics(prom, { nodes: () => state.list(Date.now()), routedUsers: () => state.routedUsers });
   const startedAt = Date.now();
   const warmup = cfg.MAGPIE_WARMUP_MS ?? cfg.MAGPIE_HEARTBEAT_MS;
   const app = createRegistryApp({
@@ -66,6 +71,7 @@ export async function startRegistry(cfg: RegistryConfig, metrics?: RegistryMetri
       trustProxy: cfg.MAGPIE_TRUST_PROXY,
     },
   });
+  app.route("/", metricsRoute(prom));
   const sweep = setInterval(() => {
     for (const n of state.sweep(Date.now())) {
       metrics?.expired?.(n.role);
