@@ -9,7 +9,7 @@
  * the saved cursors, then resends what is unacked.
  */
 import { MagpieError, toMagpieError } from "../core/errors.ts";
-import { assertBody, assertId, ConvId, directConvId } from "../core/ids.ts";
+import { assertBody, assertId, ClientMsgId, ConvId, directConvId, randomId } from "../core/ids.ts";
 import type { Message } from "../core/types.ts";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { Backoff } from "./backoff.ts";
@@ -115,9 +115,10 @@ export class MagpieClient extends Emitter<ClientEvents> {
   async send(conv: string, body: string, opts: { clientMsgId?: string } = {}): Promise<Ack> {
     assertId(ConvId, conv, "conversation id");
     assertBody(body);
+    if (opts.clientMsgId !== undefined) assertId(ClientMsgId, opts.clientMsgId, "client message id");
     if (this.stopped) throw new MagpieError("unavailable", "client is closed");
     await this.limiter?.acquire();
-    return await this.outbox.add(opts.clientMsgId ?? crypto.randomUUID(), conv, body);
+    return await this.outbox.add(opts.clientMsgId ?? randomId(22), conv, body);
   }
 
   /** Sends to the one-to-one conversation with `peer`. */

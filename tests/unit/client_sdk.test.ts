@@ -294,6 +294,7 @@ describe("MagpieClient against a fake bridge", () => {
     expect(((await c.send(CONV, "").catch((e) => e)) as MagpieError).code).toBe("body_empty");
     expect(((await c.send(CONV, "x".repeat(16_385)).catch((e) => e)) as MagpieError).code).toBe("body_too_large");
     expect(((await c.send("nope", "x").catch((e) => e)) as MagpieError).code).toBe("invalid_id");
+    expect(((await c.send(CONV, "x", { clientMsgId: "has space" }).catch((e) => e)) as MagpieError).code).toBe("invalid_id");
     expect(b!.sent("send").length).toBe(0);
   });
 
