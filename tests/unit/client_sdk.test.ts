@@ -277,6 +277,28 @@ describe("MagpieClient against a fake bridge", () => {
     expect(settled).toBe(1);
   });
 
+  test("a caller-chosen client message id is idempotent across sends", async () => {
+    const { log, bridges: [b] } = world();
+    const { c } = client(registry(() => b!));
+    await c.connect();
+    const first = await c.send(CONV, "once", { clientMsgId: "fixed-1" });
+    const again = await c.send(CONV, "once", { clientMsgId: "fixed-1" });
+    expect([first.seq, first.dup, again.seq, again.dup]).toEqual([1, false, 1, true]);
+    expect(log.after(CONV, 0).length).toBe(1);
+  });
+
+  test("receipt frames become receipt events; receipt() sends one", async () => {
+    const { bridges: [b] } = world();
+    const { c } = client(registry(() => b!));
+    await c.connect();
+    const seen = new Promise((resolve) => c.on("receipt", resolve));
+    for (const ws of b!.sockets) ws.send(JSON.stringify({ t: "receipt", conv: CONV, user: "bob", device: "d", seq: 3, kind: "read" }));
+    expect(await seen).toMatchObject({ conv: CONV, user: "bob", seq: 3, kind: "read" });
+    expect(c.receipt(CONV, 3)).toBe(true);
+    await until(() => b!.sent("receipt").length === 1);
+    expect(b!.sent("receipt")[0]).toEqual({ t: "receipt", conv: CONV, seq: 3, kind: "read" });
+  });
+
   test("non-retryable error frames reject the send with their code", async () => {
     const { bridges: [b] } = world();
     const { c } = client(registry(() => b!));
