@@ -24,6 +24,8 @@ export const MAX_BATCH = 128;
 export const MAX_BATCH_BYTES = 256 * 1024;
 /** CAS conflicts one append tolerates before failing with `unavailable`. */
 const MAX_CONFLICTS = 200;
+/** Conversations whose queue (and cached head) is kept while idle. */
+const MAX_IDLE_QUEUES = 50_000;
 
 const UPD_FROM = "UPDATE {ks}.messages SET last_seq = ? WHERE conv_id = ? AND bucket = ? IF last_seq = ?";
 const UPD_NEW = "UPDATE {ks}.messages SET last_seq = ? WHERE conv_id = ? AND bucket = ? IF last_seq = null";
@@ -95,6 +97,8 @@ export class Appender {
       }
     } finally {
       q.running = false;
+      // Bound memory: idle queues (only a cached head) are dropped once there are many.
+      if (q.pending.length === 0 && this.#queues.size > MAX_IDLE_QUEUES) this.#queues.delete(convId);
     }
   }
 
