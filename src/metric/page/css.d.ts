@@ -1,0 +1,2 @@
+/** CSS imported by page scripts is bundled by Bun.build; it has no exports. */
+declare module "*.css";
