@@ -8,11 +8,11 @@
 # Bridges are stateless and small: run them at edge PoPs next to users; handlers next to Cassandra.
 # (Not built in CI here: the development machines have no Docker engine.)
 
-FROM oven/bun:1.4.5-slim AS deps
+FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; Bun is the base image's runtime.
-RUN bun install --production --frozen-lockfile --ignore-scripts
+# Production dependencies only, exactly as locked; Bun is the final image's runtime.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
