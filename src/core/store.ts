@@ -21,6 +21,8 @@ export interface AppendInput {
   senderDevice: string;
   clientMsgId: string;
   body: string;
+  /** `text` (default) or `recall` (an event whose body is the recalled seq; never indexed for search). */
+  kind?: "text" | "recall";
   /** Users whose sync index must show this message (write fan-out); may be empty for large groups. */
   notify: readonly string[];
 }
@@ -128,10 +130,55 @@ export interface UserState {
 export interface StoreOptions {
   /** Message retention in seconds; 0 keeps forever. Applied at write time (Cassandra TTL). */
   ttlSeconds: number;
+  /**
+   * Maintain the full-text search index on append (default true). Only benchmarks turn it off,
+   * to measure the index's write cost; a store opened without it finds nothing it appended.
+   */
+  searchIndex?: boolean;
+}
+
+/** Position of a search hit in the result order; results strictly after it are returned. */
+export interface SearchCursor {
+  createdAt: number;
+  convId: string;
+  seq: number;
+}
+
+/** A full-text query over a set of conversations (see docs/search.md). */
+export interface SearchQuery {
+  /**
+   * Conversations to search, each with its floor: only seqs > floorSeq are searched. `lastSeq`
+   * (from the sync index) saves the store a head lookup when given. At most 10 000.
+   */
+  convs: readonly { convId: string; floorSeq: number; lastSeq?: number }[];
+  /** User text, parsed by src/search/tokenize.ts (`invalid_query` when empty/too long). */
+  text: string;
+  /** Only messages of this sender. */
+  senderId?: string;
+  /** Only messages with createdAt >= since (ms). */
+  since?: number;
+  /** Only messages with createdAt < until (ms). */
+  until?: number;
+  /** 1..200. */
+  limit: number;
+  /** Continue after this hit (the last one of the previous page). */
+  before?: SearchCursor;
+}
+
+/** Full-text search over the message log; the index is maintained by `append`/`recall`/expiry. */
+export interface MessageSearch {
+  /**
+   * Messages matching every query token (AND), newest first: createdAt desc, then convId asc,
+   * then seq desc. Only from the listed conversations and above each floor; recalled and expired
+   * messages are never returned. Paging with `before` = last hit is complete and stable (a hit
+   * appears on exactly one page) while nothing older than the cursor changes.
+   * Throws `invalid_query` on a bad query or limit.
+   */
+  search(q: SearchQuery): Promise<Message[]>;
 }
 
 /** A complete store. `close()` releases connections/files; data survives a reopen. */
-export interface Store extends MessageLog, ConversationDirectory, UserState {
+export interface Store extends MessageLog, ConversationDirectory, UserState, MessageSearch {
   /** Human-readable name (`sqlite`, `cassandra`). */
   readonly kind: string;
   close(): Promise<void>;

@@ -1,7 +1,14 @@
 /** Domain types shared by every role. Plain data, JSON-serialisable. */
 
-/** Kind of a stored message. `recall` markers replace recalled text (see docs/protocol.md). */
-export type MessageKind = "text" | "recalled";
+/**
+ * Kind of a message.
+ * - `text`: a user's message.
+ * - `recalled`: a text message its sender recalled (body emptied).
+ * - `recall`: the event announcing a recall, stored in the conversation's sequence like any
+ *   message so every device learns it through sync; its body is the recalled seq.
+ * - `deleted`: shown only to a user who deleted the message for themselves (never stored).
+ */
+export type MessageKind = "text" | "recalled" | "recall" | "deleted";
 
 /** A stored message. `(convId, seq)` is its identity; `seq` is dense per conversation. */
 export interface Message {

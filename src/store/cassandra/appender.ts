@@ -118,7 +118,7 @@ export class Appender {
     const now = Date.now();
     const messages: Message[] = batch.map((p, i) => ({
       convId, seq: n + 1 + i, senderId: p.input.senderId, senderDevice: p.input.senderDevice,
-      clientMsgId: p.input.clientMsgId, kind: "text", body: p.input.body, createdAt: now,
+      clientMsgId: p.input.clientMsgId, kind: p.input.kind ?? "text", body: p.input.body, createdAt: now,
     }));
     const fresh = n === 0 || bucketOf(n) !== bucket;
     const last = n + batch.length;
@@ -212,7 +212,7 @@ export class Appender {
     const { input } = p;
     return {
       convId, seq, senderId: input.senderId, senderDevice: input.senderDevice, clientMsgId: input.clientMsgId,
-      kind: "text", body: input.body, createdAt: num(rs.first()?.get("created_at")) || Date.now(),
+      kind: input.kind ?? "text", body: input.body, createdAt: num(rs.first()?.get("created_at")) || Date.now(),
     };
   }
 }

@@ -55,7 +55,7 @@ export class SqliteStore implements Store {
       if (!next) throw new MagpieError("conversation_not_found", `no conversation ${input.convId}`);
       const message: Message = {
         convId: input.convId, seq: next.head, senderId: input.senderId, senderDevice: input.senderDevice,
-        clientMsgId: input.clientMsgId, kind: "text", body: input.body, createdAt: now,
+        clientMsgId: input.clientMsgId, kind: input.kind ?? "text", body: input.body, createdAt: now,
       };
       db.run(
         `INSERT INTO messages (${MESSAGE_COLUMNS}, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

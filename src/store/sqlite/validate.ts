@@ -20,6 +20,9 @@ export function checkAppend(input: AppendInput): void {
   assertId(DeviceId, input.senderDevice, "device id");
   assertId(ClientMsgId, input.clientMsgId, "client message id");
   assertBody(input.body);
+  if (input.kind !== undefined && input.kind !== "text" && input.kind !== "recall") {
+    throw new MagpieError("bad_request", "message kind must be text or recall");
+  }
   checkUserIds(input.notify ?? []);
 }
 
