@@ -108,6 +108,7 @@ export async function waitUntil<T>(fn: () => Promise<T | undefined | null | fals
     try {
       const v = await fn();
       if (v) return v;
+      last = undefined;
     } catch (err) {
       last = err;
     }
