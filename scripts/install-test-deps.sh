@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the metric tests need, idempotently: `promtool` and
-# `prometheus` (Debian package prometheus) and headless Chromium (Debian package chromium,
-# driven by playwright-core). Does nothing when both are already present. Needs root (apt-get).
+# `prometheus` (Debian package prometheus), headless Chromium (Debian package chromium,
+# driven by playwright-core) and a CJK font (fonts-wqy-zenhei). Installs only what is missing;
+# needs root (or sudo) for apt-get.
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
+# A CJK font so the browser test's screenshots show Chinese text (the seed is Chinese).
+[[ -d /usr/share/fonts/truetype/wqy ]] || need+=(fonts-wqy-zenhei)
 if (( ${#need[@]} == 0 )); then exit 0; fi
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -2,7 +2,7 @@
 
 const STYLE = `
 :root{--bg:#0f1419;--panel:#182029;--line:#2a3540;--fg:#e6edf3;--dim:#8b98a5;--acc:#4fb3ff;--ok:#3fb950;--bad:#f85149;--warn:#d29922}
-*{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:var(--bg);color:var(--fg)}
+*{box-sizing:border-box}[hidden]{display:none!important}body{margin:0;font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;align-items:center;gap:16px;padding:12px 20px;border-bottom:1px solid var(--line)}
 header h1{font-size:18px;margin:0}header a{color:var(--acc)}header .dim{color:var(--dim);margin-left:auto}
 main{padding:16px 20px;max-width:1400px;margin:0 auto}
@@ -48,7 +48,7 @@ export function chatHtml(devTokens: boolean): string {
 #convs{list-style:none;margin:0;padding:0;overflow:auto;flex:1}#convs li{padding:6px 8px;border-radius:6px;cursor:pointer}#convs li.sel{background:#24303c}
 #msgs{flex:1;overflow:auto;display:flex;flex-direction:column;gap:6px}
 .msg{max-width:70%;padding:6px 10px;border-radius:10px;background:#24303c;align-self:flex-start}.msg.mine{background:#1f4d78;align-self:flex-end}
-.msg .who{font-size:11px;color:var(--dim)}form{display:flex;gap:6px}form input{flex:1}#login{max-width:420px;margin:40px auto;display:flex;flex-direction:column;gap:10px}
+.msg .who{font-size:11px;color:var(--dim)}form{display:flex;gap:6px;flex-wrap:wrap}form input{flex:1;min-width:0}#group-form input{flex-basis:100%}#login{max-width:420px;margin:40px auto;display:flex;flex-direction:column;gap:10px}
 </style></head>
 <body><header><h1>Magpie chat</h1><a href="/">← dashboard</a><span class="dim" id="state">signed out</span></header>
 <main>
