@@ -6,7 +6,7 @@
  * Needs promtool and prometheus (scripts/install-test-deps.sh installs them).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signUserToken } from "../../src/auth/jwt.ts";
@@ -166,6 +166,14 @@ describe("Prometheus HTTP service discovery", () => {
       const q = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent("sum(magpie_bridge_connections)")}`);
       const res = (await q.json()) as { data: { result: { value: [number, string] }[] } };
       expect(Number(res.data.result[0]?.value[1])).toBe(2);
+      // Every query of deploy/grafana-dashboard.json is valid PromQL on these series.
+      const dash = JSON.parse(readFileSync(join(import.meta.dir, "..", "..", "deploy", "grafana-dashboard.json"), "utf8")) as { panels: { targets: { expr: string }[] }[] };
+      const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr.replaceAll("$job", "magpie")));
+      expect(exprs.length).toBeGreaterThan(10);
+      for (const e of exprs) {
+        const r = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(e)}`)).json()) as { status: string; error?: string };
+        expect({ e, status: r.status, error: r.error }).toEqual({ e, status: "success", error: undefined });
+      }
     } finally {
       prom.kill("SIGTERM");
       await Promise.race([prom.exited, Bun.sleep(5000)]);
