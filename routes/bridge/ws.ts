@@ -108,9 +108,13 @@ export function wsRoute(deps: WsRouteDeps): Hono {
             ws.send(JSON.stringify(f.ref === undefined ? { t: "pong" } : { t: "pong", ref: f.ref }));
             return;
           case "sync":
+          case "convs":
+          case "presence_sub":
+            // Per-user requests: the user's handler (stable while the handler set is).
             deps.pool.forward(me.userId, me, f);
             return;
           default:
+            // Per-conversation requests: the conversation's handler orders them.
             deps.pool.forward(f.conv, me, f);
         }
       },

@@ -3,6 +3,7 @@ import type { UpgradeWebSocket } from "hono/ws";
 import type { Logger } from "../../src/core/log.ts";
 import type { LinkHub } from "../../src/handler/links.ts";
 import type { MessageService } from "../../src/handler/service.ts";
+import type { PresenceService } from "../../src/handler/presence.ts";
 import { createBaseApp } from "../../src/http/app.ts";
 import { linkRoute } from "./link.ts";
 import { conversationRoutes } from "./conversations.ts";
@@ -12,6 +13,7 @@ export interface HandlerAppDeps {
   upgradeWebSocket: UpgradeWebSocket;
   hub: LinkHub;
   service: MessageService;
+  presence: PresenceService;
   clusterSecret: string;
   jwtSecret: string;
   handlerId: string;

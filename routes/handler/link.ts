@@ -10,6 +10,7 @@ import { MagpieError, toMagpieError } from "../../src/core/errors.ts";
 import type { Logger } from "../../src/core/log.ts";
 import type { LinkHub, LinkSocket } from "../../src/handler/links.ts";
 import type { MessageService } from "../../src/handler/service.ts";
+import type { PresenceService } from "../../src/handler/presence.ts";
 import { errorFrame, type ClientFrame, type ServerFrame } from "../../src/protocol/frames.ts";
 import type { BridgeToHandler } from "../../src/protocol/link.ts";
 import { safeEqual } from "../../src/auth/secret.ts";
@@ -19,6 +20,7 @@ export interface LinkRouteDeps {
   upgradeWebSocket: UpgradeWebSocket;
   hub: LinkHub;
   service: MessageService;
+  presence: PresenceService;
   clusterSecret: string;
   handlerId: string;
   log: Logger;
@@ -104,6 +106,19 @@ async function dispatch(deps: LinkRouteDeps, u: string, d: string, f: ClientFram
       case "receipt":
         await deps.service.receipt(who, f);
         return null;
+      case "recall": {
+        const ack = await deps.service.recall(who, f.conv, f.seq);
+        return { ...ack, ref: f.ref };
+      }
+      case "delete":
+        return await deps.service.deleteForMe(who, f.conv, f.seq, f.ref);
+      case "typing":
+        await deps.service.typing(who, f.conv);
+        return null;
+      case "presence_sub":
+        return { t: "presence", ref: f.ref, states: await deps.presence.subscribe(who, f.users) };
+      case "convs":
+        return { t: "convs", ref: f.ref, conversations: await deps.service.listConversations(who) };
       default:
         throw new MagpieError("unknown_frame", "frame type not handled here");
     }

@@ -80,7 +80,8 @@ export class HandlerPool {
       return;
     }
     const ref = this.nextRef++;
-    if (f.t !== "receipt") link.pending.set(ref, { conn, cref });
+    // Receipts and typing signals have no answer; everything else waits for a `res`.
+    if (f.t !== "receipt" && f.t !== "typing") link.pending.set(ref, { conn, cref });
     this.sendOn(link, { t: "req", ref, u: conn.userId, d: conn.deviceId, f });
   }
 

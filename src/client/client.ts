@@ -11,7 +11,7 @@
 import { MagpieError, toMagpieError } from "../core/errors.ts";
 import { assertBody, assertId, ClientMsgId, ConvId, directConvId, randomId } from "../core/ids.ts";
 import type { Message } from "../core/types.ts";
-import type { ServerFrame } from "../protocol/frames.ts";
+import type { ConversationSummary, PresenceState, ServerFrame } from "../protocol/frames.ts";
 import { Backoff } from "./backoff.ts";
 import { Connection, nextRef } from "./connection.ts";
 import { MemoryCursorStore } from "./cursors.ts";
@@ -59,7 +59,10 @@ export class MagpieClient extends Emitter<ClientEvents> {
     });
     this.seq = new Sequencer({
       store: opts.cursorStore ?? new MemoryCursorStore(),
-      emit: (m) => this.emit("message", m),
+      emit: (m) => {
+        this.emit("message", m);
+        if (m.kind === "recall") this.emit("recall", { conv: m.convId, seq: Number(m.body), by: m.senderId });
+      },
       pull: (conv, after) => this.pull(conv, after),
       onError: (err) => {
         const e = toMagpieError(err);
@@ -134,6 +137,56 @@ export class MagpieClient extends Emitter<ClientEvents> {
       if (f.t === "history") return { messages: f.messages, more: f.more };
     }
     return await this.rest.messages(conv, q);
+  }
+
+  /**
+   * Recalls one of this user's messages (within the server's recall window). Every device of
+   * every member sees a `recall` event; the stored text is replaced by a marker.
+   */
+  async recall(conv: string, seq: number): Promise<Ack> {
+    const f = await this.live().request({ t: "recall", ref: nextRef(), conv, seq }, this.reqTimeout);
+    if (f.t !== "ack") throw new MagpieError("internal", `unexpected answer ${f.t}`);
+    void this.seq.push({ convId: conv, seq: f.seq, senderId: this.userId, senderDevice: this.welcome?.device ?? "", clientMsgId: f.id, kind: "recall", body: String(seq), createdAt: f.at });
+    return { conv: f.conv, seq: f.seq, at: f.at, dup: f.dup };
+  }
+
+  /** Deletes a message for this user only (all of this user's devices hide it). */
+  async deleteForMe(conv: string, seq: number): Promise<void> {
+    const f = await this.live().request({ t: "delete", ref: nextRef(), conv, seq }, this.reqTimeout);
+    if (f.t !== "deleted") throw new MagpieError("internal", `unexpected answer ${f.t}`);
+  }
+
+  /** Signals "typing" to the other members (ephemeral; fire and forget). */
+  typing(conv: string): boolean {
+    return this.conn?.send({ t: "typing", conv }) ?? false;
+  }
+
+  /** Subscribes to these users' presence (renewed after every reconnect); resolves with their states. */
+  async subscribePresence(users: readonly string[]): Promise<PresenceState[]> {
+    this.presenceUsers = [...users];
+    return await this.renewPresence(this.live());
+  }
+
+  /** The conversation list with last message and unread counts, over the socket. */
+  async conversations(): Promise<ConversationSummary[]> {
+    const f = await this.live().request({ t: "convs", ref: nextRef() }, this.reqTimeout);
+    if (f.t !== "convs") throw new MagpieError("internal", `unexpected answer ${f.t}`);
+    return f.conversations;
+  }
+
+  private presenceUsers: string[] = [];
+
+  private async renewPresence(c: Connection): Promise<PresenceState[]> {
+    const f = await c.request({ t: "presence_sub", ref: nextRef(), users: this.presenceUsers }, this.reqTimeout);
+    if (f.t !== "presence") throw new MagpieError("internal", `unexpected answer ${f.t}`);
+    this.emit("presence", f.states);
+    return f.states;
+  }
+
+  private live(): Connection {
+    const c = this.conn;
+    if (!c?.open || !this.welcome || this.st !== "ready") throw new MagpieError("unavailable", "not connected");
+    return c;
   }
 
   /** Tells the conversation that this device received / the user read up to `seq`. */
@@ -301,6 +354,7 @@ export class MagpieClient extends Emitter<ClientEvents> {
     for (const m of held) void this.seq.push(m);
     this.setState("ready");
     this.outbox.flush();
+    if (this.presenceUsers.length > 0) this.renewPresence(conn).catch(() => {});
     for (const w of this.waiters.splice(0)) w.resolve();
   }
 
@@ -320,6 +374,15 @@ export class MagpieClient extends Emitter<ClientEvents> {
         return;
       case "receipt":
         this.emit("receipt", f);
+        return;
+      case "typing":
+        this.emit("typing", { conv: f.conv, user: f.user });
+        return;
+      case "presence":
+        this.emit("presence", f.states);
+        return;
+      case "deleted":
+        this.emit("deleted", { conv: f.conv, seq: f.seq });
         return;
       default:
         return; // pong, late responses

@@ -15,7 +15,12 @@ export type OutFrame =
   | { t: "sync"; ref: string; cursors: Record<string, number>; limit?: number }
   | { t: "history"; ref: string; conv: string; after?: number; before?: number; limit?: number }
   | { t: "receipt"; conv: string; seq: number; kind: "delivered" | "read" }
-  | { t: "ping"; ref?: string };
+  | { t: "ping"; ref?: string }
+  | { t: "recall"; ref: string; conv: string; seq: number }
+  | { t: "delete"; ref: string; conv: string; seq: number }
+  | { t: "typing"; conv: string }
+  | { t: "presence_sub"; ref: string; users: string[] }
+  | { t: "convs"; ref: string };
 
 /** What a connection reports to its owner. */
 export interface ConnectionHandlers {

@@ -1,7 +1,7 @@
 /** Public option, state and event types of {@link MagpieClient}. */
 import type { MagpieError } from "../core/errors.ts";
 import type { Message } from "../core/types.ts";
-import type { ServerFrame } from "../protocol/frames.ts";
+import type { PresenceState, ServerFrame } from "../protocol/frames.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { WebSocketCtor } from "./connection.ts";
 import type { CursorStore } from "./cursors.ts";
@@ -24,6 +24,14 @@ export interface ClientEvents extends Record<string, unknown> {
   /** Server error frames without a pending request, connection failures, auth failure. */
   error: MagpieError;
   welcome: Welcome;
+  /** A message was recalled by its sender (the `recall` event message is also emitted as `message`). */
+  recall: { conv: string; seq: number; by: string };
+  /** Another member is typing. */
+  typing: { conv: string; user: string };
+  /** Presence of subscribed users (the current states on subscribe, then each change). */
+  presence: PresenceState[];
+  /** This user deleted a message for themselves on another device. */
+  deleted: { conv: string; seq: number };
 }
 
 /** Options of a {@link MagpieClient}. */

@@ -33,6 +33,7 @@ export class LinkHub implements Pusher {
   /** user → bridge → device count, from link reports. */
   private readonly presence = new Map<string, Map<string, Set<string>>>();
   private readonly routeCache = new Map<string, { bridges: string[]; at: number }>();
+  private presenceListener: ((user: string, online: boolean) => void) | undefined;
 
   constructor(
     private readonly routes: RouteSource | null,
@@ -40,6 +41,16 @@ export class LinkHub implements Pusher {
     private readonly log: Logger,
     private readonly metrics?: PushMetrics,
   ) {}
+
+  /** Called when a user's first device comes online or last device goes offline (link reports). */
+  onPresence(cb: (user: string, online: boolean) => void): void {
+    this.presenceListener = cb;
+  }
+
+  /** True when a linked bridge reported a device of `u`. */
+  isOnline(u: string): boolean {
+    return this.presence.has(u);
+  }
 
   /** Ids of linked bridges (reported to the registries). */
   linkedBridges(): string[] {
@@ -65,7 +76,10 @@ export class LinkHub implements Pusher {
   /** A device connected to a bridge. */
   online(bridgeId: string, u: string, d: string): void {
     let byBridge = this.presence.get(u);
-    if (!byBridge) this.presence.set(u, (byBridge = new Map()));
+    if (!byBridge) {
+      this.presence.set(u, (byBridge = new Map()));
+      this.presenceListener?.(u, true);
+    }
     let devices = byBridge.get(bridgeId);
     if (!devices) byBridge.set(bridgeId, (devices = new Set()));
     devices.add(d);
@@ -78,7 +92,10 @@ export class LinkHub implements Pusher {
     if (!byBridge || !devices) return;
     devices.delete(d);
     if (devices.size === 0) byBridge.delete(bridgeId);
-    if (byBridge.size === 0) this.presence.delete(u);
+    if (byBridge.size === 0) {
+      this.presence.delete(u);
+      this.presenceListener?.(u, false);
+    }
   }
 
   /** Number of users with a link-reported device here. */
@@ -152,7 +169,10 @@ export class LinkHub implements Pusher {
 
   private dropPresence(bridgeId: string): void {
     for (const [u, byBridge] of this.presence) {
-      if (byBridge.delete(bridgeId) && byBridge.size === 0) this.presence.delete(u);
+      if (byBridge.delete(bridgeId) && byBridge.size === 0) {
+        this.presence.delete(u);
+        this.presenceListener?.(u, false);
+      }
     }
   }
 }

@@ -7,12 +7,13 @@
  * bridges that the recipients are on (see {@link Pusher}).
  */
 import { MagpieError } from "../core/errors.ts";
+import { fnv1a } from "../core/hash.ts";
 import { ConvId, UserId, randomId } from "../core/ids.ts";
 import type { Logger } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
-import type { Conversation, Membership, Message, UserConversation } from "../core/types.ts";
+import type { Conversation, Membership, Message } from "../core/types.ts";
 import type { Identity } from "../auth/jwt.ts";
-import type { HistoryFrame, ReceiptFrame, SendFrame, ServerFrame, SyncFrame } from "../protocol/frames.ts";
+import type { ConversationSummary, HistoryFrame, ReceiptFrame, SendFrame, ServerFrame, SyncFrame } from "../protocol/frames.ts";
 import type { MemberCache } from "./members.ts";
 
 /** Delivers a frame to every device of `users` except `skip`, via their bridges only. */
@@ -32,6 +33,8 @@ export interface ServiceMetrics {
 export interface ServiceOptions {
   /** Groups up to this size get write fan-out into members' sync index. */
   fanoutLimit: number;
+  /** How long after sending a sender may recall a message (ms). */
+  recallWindowMs: number;
 }
 
 /** Result of a history read. */
@@ -52,13 +55,13 @@ export class MessageService {
   ) {}
 
   /** Stores a message and returns its ack; then pushes it to recipients and the sender's other devices. */
-  async send(who: Identity, f: SendFrame): Promise<Extract<ServerFrame, { t: "ack" }>> {
+  async send(who: Identity, f: SendFrame, kind: "text" | "recall" = "text"): Promise<Extract<ServerFrame, { t: "ack" }>> {
     await this.members.requireMember(f.conv, who.userId);
     const memberIds = await this.members.members(f.conv);
     const notify = memberIds.length <= this.opts.fanoutLimit ? memberIds : [who.userId];
     const t0 = performance.now();
     const { message, duplicate } = await this.store.append({
-      convId: f.conv, senderId: who.userId, senderDevice: who.deviceId, clientMsgId: f.id, body: f.body, notify,
+      convId: f.conv, senderId: who.userId, senderDevice: who.deviceId, clientMsgId: f.id, body: f.body, notify, kind,
     });
     this.metrics?.storeWrite(performance.now() - t0);
     this.metrics?.sent(duplicate);
@@ -83,7 +86,7 @@ export class MessageService {
         more = true;
         break;
       }
-      const page = await this.store.read(c.convId, { after: from, limit: budget });
+      const page = await this.maskHidden(who.userId, c.convId, await this.store.read(c.convId, { after: from, limit: budget }));
       messages.push(...page);
       budget -= page.length;
       if (page.length > 0 && page[page.length - 1]!.seq < c.lastSeq) more = true;
@@ -104,6 +107,7 @@ export class MessageService {
       messages = await this.store.read(f.conv, { before: f.before, limit: f.limit });
       messages = messages.filter((x) => x.seq > floor);
     }
+    messages = await this.maskHidden(who.userId, f.conv, messages);
     this.metrics?.storeRead(performance.now() - t0);
     const edge = messages[messages.length - 1];
     const more = messages.length === f.limit && edge !== undefined && (f.after !== undefined || edge.seq - 1 > floor);
@@ -154,13 +158,71 @@ export class MessageService {
     return await this.store.listMembers(convId, { after, limit });
   }
 
-  /** The caller's conversations with last seq and read cursor. */
-  async listConversations(who: Identity): Promise<(UserConversation & { readSeq: number; unread: number })[]> {
+  /** The caller's conversations with last seq, read cursor, unread count and last message. */
+  async listConversations(who: Identity): Promise<ConversationSummary[]> {
     const convs = await this.store.listUserConversations(who.userId);
-    return await Promise.all(convs.map(async (c) => {
-      const readSeq = await this.store.getReadSeq(who.userId, c.convId);
-      return { ...c, readSeq, unread: Math.max(0, c.lastSeq - Math.max(readSeq, c.floorSeq)) };
+    const rows = await Promise.all(convs.map(async (c) => {
+      const [readSeq, last] = await Promise.all([
+        this.store.getReadSeq(who.userId, c.convId),
+        c.lastSeq > c.floorSeq ? this.store.read(c.convId, { limit: 1 }) : Promise.resolve([]),
+      ]);
+      const [lastMessage] = await this.maskHidden(who.userId, c.convId, last);
+      return { ...c, readSeq, unread: Math.max(0, c.lastSeq - Math.max(readSeq, c.floorSeq)), lastMessage: lastMessage ?? null };
     }));
+    // Most recently active first.
+    return rows.sort((a, b) => (b.lastMessage?.createdAt ?? 0) - (a.lastMessage?.createdAt ?? 0));
+  }
+
+  /**
+   * Recalls the caller's own message within the recall window: the stored text becomes a
+   * `recalled` marker (search no longer finds it) and a `recall` event is appended to the
+   * conversation, so every device of every member learns it — online by push, offline by sync.
+   * Idempotent: recalling twice returns the same event.
+   */
+  async recall(who: Identity, conv: string, seq: number): Promise<Extract<ServerFrame, { t: "ack" }>> {
+    await this.members.requireMember(conv, who.userId);
+    const m = await this.store.get(conv, seq);
+    if (!m || m.kind === "recall") throw new MagpieError("message_not_found", `no message ${seq} in this conversation`);
+    if (m.senderId !== who.userId) throw new MagpieError("not_sender", "only the sender may recall a message");
+    if (m.kind === "text" && Date.now() - m.createdAt > this.opts.recallWindowMs) {
+      throw new MagpieError("recall_window_passed", `messages can be recalled for ${Math.round(this.opts.recallWindowMs / 1000)} s`);
+    }
+    await this.store.recall(conv, seq);
+    // A deterministic client id makes the recall event idempotent (dedupe is per sender).
+    const id = `recall.${fnv1a(conv).toString(36)}${fnv1a(conv, 0x9747b28c).toString(36)}.${seq}`;
+    return await this.send(who, { t: "send", id, conv, body: String(seq) }, "recall");
+  }
+
+  /** Hides a message for the caller only; the caller's other devices are told at once. */
+  async deleteForMe(who: Identity, conv: string, seq: number, ref?: string): Promise<Extract<ServerFrame, { t: "deleted" }>> {
+    await this.members.requireMember(conv, who.userId);
+    if (seq > (await this.store.head(conv))) throw new MagpieError("message_not_found", `no message ${seq} in this conversation`);
+    await this.store.hideMessage(who.userId, conv, seq);
+    const frame = { t: "deleted" as const, conv, seq };
+    await this.pusher.push([who.userId], frame, { u: who.userId, d: who.deviceId });
+    return ref === undefined ? frame : { ...frame, ref };
+  }
+
+  /** Ephemeral typing signal to the other members' devices (never stored). */
+  async typing(who: Identity, conv: string): Promise<void> {
+    await this.members.requireMember(conv, who.userId);
+    const memberIds = await this.members.members(conv);
+    if (memberIds.length > this.opts.fanoutLimit) return; // no typing storms in large groups
+    await this.pusher.push(memberIds.filter((u) => u !== who.userId), { t: "typing", conv, user: who.userId });
+  }
+
+  /** Messages the user deleted for themselves become `deleted` markers (seqs stay dense). */
+  private async maskHidden(userId: string, conv: string, msgs: Message[]): Promise<Message[]> {
+    if (msgs.length === 0) return msgs;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const m of msgs) {
+      if (m.seq < lo) lo = m.seq;
+      if (m.seq > hi) hi = m.seq;
+    }
+    const hidden = await this.store.hiddenSeqs(userId, conv, lo, hi);
+    if (hidden.size === 0) return msgs;
+    return msgs.map((m) => (hidden.has(m.seq) ? { ...m, kind: "deleted" as const, body: "" } : m));
   }
 
   private assertGroup(convId: string): void {

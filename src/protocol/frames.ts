@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { MagpieError, type ErrorCode } from "../core/errors.ts";
-import { Body, ClientMsgId, ConvId } from "../core/ids.ts";
+import { Body, ClientMsgId, ConvId, UserId } from "../core/ids.ts";
 import type { Message, UserConversation } from "../core/types.ts";
 
 /** Protocol version announced in `welcome`. */
@@ -51,27 +51,63 @@ export const ReceiptFrame = z.object({ t: z.literal("receipt"), conv: ConvId, se
 /** `ping`: keepalive; answered by `pong`. */
 export const PingFrame = z.object({ t: z.literal("ping"), ref: Ref.optional() });
 
+/** `recall`: the sender withdraws their message `seq` (within the recall window). */
+export const RecallFrame = z.object({ t: z.literal("recall"), ref: Ref, conv: ConvId, seq: Seq.min(1) });
+/** `delete`: hide message `seq` for this user only (all their devices). */
+export const DeleteFrame = z.object({ t: z.literal("delete"), ref: Ref, conv: ConvId, seq: Seq.min(1) });
+/** `typing`: ephemeral "user is typing" signal to the other members; never stored. */
+export const TypingFrame = z.object({ t: z.literal("typing"), conv: ConvId });
+/** `presence_sub`: subscribe to these users' presence (replaces the previous list). */
+export const PresenceSubFrame = z.object({ t: z.literal("presence_sub"), ref: Ref, users: z.array(UserId).max(1000) });
+/** `convs`: the user's conversation list with last message and unread count. */
+export const ConvsFrame = z.object({ t: z.literal("convs"), ref: Ref });
+
 /** Any client → server frame. */
-export const ClientFrame = z.discriminatedUnion("t", [SendFrame, SyncFrame, HistoryFrame, ReceiptFrame, PingFrame]);
+export const ClientFrame = z.discriminatedUnion("t", [
+  SendFrame, SyncFrame, HistoryFrame, ReceiptFrame, PingFrame, RecallFrame, DeleteFrame, TypingFrame, PresenceSubFrame, ConvsFrame,
+]);
 export type ClientFrame = z.output<typeof ClientFrame>;
 export type SendFrame = z.output<typeof SendFrame>;
 export type SyncFrame = z.output<typeof SyncFrame>;
 export type HistoryFrame = z.output<typeof HistoryFrame>;
 export type ReceiptFrame = z.output<typeof ReceiptFrame>;
+export type RecallFrame = z.output<typeof RecallFrame>;
+export type DeleteFrame = z.output<typeof DeleteFrame>;
+export type TypingFrame = z.output<typeof TypingFrame>;
+export type PresenceSubFrame = z.output<typeof PresenceSubFrame>;
 
-const CLIENT_TYPES = new Set(["send", "sync", "history", "receipt", "ping"]);
+const CLIENT_TYPES = new Set(["send", "sync", "history", "receipt", "ping", "recall", "delete", "typing", "presence_sub", "convs"]);
+
+/** One user's presence. */
+export interface PresenceState {
+  user: string;
+  online: boolean;
+  /** Last time the user's last device disconnected (ms), when known. */
+  lastSeen?: number;
+}
+
+/** A row of the conversation list. */
+export interface ConversationSummary extends UserConversation {
+  readSeq: number;
+  unread: number;
+  lastMessage: Message | null;
+}
 
 /** Server → client frames. */
 export type ServerFrame =
   | { t: "welcome"; v: number; user: string; device: string; bridge: string; heartbeatMs: number }
-  | { t: "ack"; id: string; conv: string; seq: number; at: number; dup: boolean }
+  | { t: "ack"; id: string; conv: string; seq: number; at: number; dup: boolean; ref?: string }
   | { t: "msg"; m: Message }
   | { t: "synced"; ref: string; convs: UserConversation[]; messages: Message[]; more: boolean }
   | { t: "history"; ref: string; conv: string; messages: Message[]; more: boolean }
   | { t: "receipt"; conv: string; user: string; device: string; seq: number; kind: "delivered" | "read" }
   | { t: "error"; code: ErrorCode; message: string; ref?: string }
   | { t: "pong"; ref?: string }
-  | { t: "move"; reason: string; retryAfterMs: number };
+  | { t: "move"; reason: string; retryAfterMs: number }
+  | { t: "typing"; conv: string; user: string }
+  | { t: "presence"; ref?: string; states: PresenceState[] }
+  | { t: "deleted"; ref?: string; conv: string; seq: number }
+  | { t: "convs"; ref: string; conversations: ConversationSummary[] };
 
 /**
  * Parses and validates one text frame. Throws `malformed_frame` (not JSON / wrong fields) or

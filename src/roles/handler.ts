@@ -12,6 +12,7 @@ import { createHandlerApp } from "../../routes/handler/index.ts";
 import { LinkHub } from "../handler/links.ts";
 import { MemberCache } from "../handler/members.ts";
 import { MessageService } from "../handler/service.ts";
+import { PresenceService } from "../handler/presence.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { createRegistrationClient } from "../registry/node_client.ts";
 import { serve, upgradeWebSocket } from "../runtime/bun/serve.ts";
@@ -29,6 +30,7 @@ export const HandlerEnv = NodeEnv.extend(StoreEnv.shape).extend({
   MAGPIE_ROUTE_CACHE_MS: env.int(1000, 0),
   MAGPIE_MEMBER_CACHE_MS: env.int(2000, 0),
   MAGPIE_CAPACITY: env.int(100_000, 1),
+  MAGPIE_RECALL_WINDOW_S: env.int(120, 0),
 });
 
 const cfg = (() => {
@@ -48,10 +50,11 @@ const prom = createPromMetrics();
 const metrics = createHandlerMetrics(prom, { linkedBridges: () => hub.linkedBridges().length, onlineUsers: () => hub.onlineUsers() });
 const hub = new LinkHub(registry, cfg.MAGPIE_ROUTE_CACHE_MS, log, metrics.push);
 const members = new MemberCache(store, cfg.MAGPIE_MEMBER_CACHE_MS);
-const service = metrics.instrument(new MessageService(store, members, hub, { fanoutLimit: cfg.MAGPIE_FANOUT_LIMIT }, log, metrics.service));
+const service = metrics.instrument(new MessageService(store, members, hub, { fanoutLimit: cfg.MAGPIE_FANOUT_LIMIT, recallWindowMs: cfg.MAGPIE_RECALL_WINDOW_S * 1000 }, log, metrics.service));
+const presence = new PresenceService(hub);
 let ready = false;
 const app = createHandlerApp({
-  upgradeWebSocket, hub, service, log, handlerId: nodeId,
+  upgradeWebSocket, hub, service, presence, log, handlerId: nodeId,
   clusterSecret: cfg.MAGPIE_CLUSTER_SECRET, jwtSecret: cfg.MAGPIE_JWT_SECRET, ready: () => ready,
 });
 app.route("/", metricsRoute(prom));

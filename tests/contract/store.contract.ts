@@ -10,6 +10,7 @@ import type { Message } from "../../src/core/types.ts";
 import {
   appendMany, clientMsgId, createGroup, expectMagpieError, groupId, msg, newGroup, range, sleep, userId,
 } from "../helpers/builders.ts";
+import { searchContract } from "./search.contract.ts";
 
 /** How the suite gets stores. */
 export interface StoreFactory {
@@ -225,6 +226,18 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         [1, "text", "secret 1"], [2, "recalled", ""], [3, "text", "secret 3"],
       ]);
       expect(await store.recall(conv, 99)).toBeNull();
+    });
+
+    test("the message kind given at append (text by default, or a recall event) is stored and read back", async () => {
+      const alice = userId();
+      const conv = await createGroup(store, alice);
+      await store.append(msg(conv, alice, "plain"));
+      const ev = await store.append(msg(conv, alice, "1", { kind: "recall" }));
+      expect(ev.message.kind).toBe("recall");
+      expect((await store.get(conv, ev.message.seq))?.kind).toBe("recall");
+      expect((await store.read(conv, { after: 0, limit: 10 })).map((m) => m.kind)).toEqual(["text", "recall"]);
+      await expectMagpieError(store.append(msg(conv, alice, "x", { kind: "bogus" as never })), "bad_request");
+      expect(await store.head(conv)).toBe(2);
     });
 
     describe("conversations and membership", () => {
@@ -445,6 +458,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.hiddenSeqs(bob, conv, 1, 3)).toEqual(new Set([1]));
       expect((await store.append(msg(conv, alice, "after restart"))).message.seq).toBe(4);
     }, SLOW);
+
+    searchContract(() => store, factory);
   });
 
   const openWithTtl = factory.openWithTtl?.bind(factory);

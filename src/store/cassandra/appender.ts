@@ -31,7 +31,7 @@ const UPD_FROM = "UPDATE {ks}.messages SET last_seq = ? WHERE conv_id = ? AND bu
 const UPD_NEW = "UPDATE {ks}.messages SET last_seq = ? WHERE conv_id = ? AND bucket = ? IF last_seq = null";
 const INSERT =
   "INSERT INTO {ks}.messages (conv_id, bucket, seq, sender_id, sender_device, client_msg_id, kind, body, created_at) " +
-  "VALUES (?, ?, ?, ?, ?, ?, 'text', ?, ?) USING TTL ?";
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?";
 const DEDUPE = "INSERT INTO {ks}.dedupe (sender_id, client_msg_id, conv_id, seq) VALUES (?, ?, ?, ?) USING TTL ?";
 const BUMP = "UPDATE {ks}.user_conv_seq USING TIMESTAMP ? AND TTL ? SET last_seq = ? WHERE user_id = ? AND conv_id = ?";
 const HINT = "UPDATE {ks}.conversations USING TIMESTAMP ? SET last_seq_hint = ? WHERE conv_id = ?";
@@ -62,6 +62,8 @@ export class Appender {
   constructor(
     private readonly ctx: Ctx,
     private readonly onCommitted: (messages: Message[]) => void,
+    /** Writes the search index of committed messages (awaited before the callers resolve). */
+    private readonly indexer?: (messages: Message[]) => Promise<void>,
   ) {}
 
   /** The head this process last saw for `convId` (a lower bound of the real head), or null. */
@@ -126,7 +128,7 @@ export class Appender {
       fresh ? { query: UPD_NEW, params: [last, convId, bucket] } : { query: UPD_FROM, params: [last, convId, bucket, n] },
       ...messages.map((m) => ({
         query: INSERT,
-        params: [convId, bucket, m.seq, m.senderId, m.senderDevice, m.clientMsgId, m.body, m.createdAt, this.ctx.ttl],
+        params: [convId, bucket, m.seq, m.senderId, m.senderDevice, m.clientMsgId, m.kind, m.body, m.createdAt, this.ctx.ttl],
       })),
     ];
 
@@ -193,7 +195,7 @@ export class Appender {
     for (const [u, seq] of bumps) writes.push([BUMP, [seq, ttl, seq, u, convId]]);
     const top = messages.at(-1)!.seq;
     writes.push([HINT, [top, top, convId]]);
-    await Promise.all(writes.map(([cql, params]) => retry(() => this.ctx.exec(cql, params))));
+    await Promise.all([...writes.map(([cql, params]) => retry(() => this.ctx.exec(cql, params))), this.indexer?.(messages)]);
   }
 
   /** SERIAL read: does seq `seq` hold `p`'s message? (Completes any in-progress Paxos round.) */
