@@ -29,7 +29,7 @@ export interface BridgeMetrics {
   instrumentHub<H extends DeliveringHub>(hub: H): H;
 }
 
-const FRAME_TYPES = new Set(["send", "sync", "history", "receipt", "ping"]);
+const FRAME_TYPES = new Set(["send", "sync", "history", "receipt", "ping", "recall", "delete", "typing", "presence_sub", "convs"]);
 
 /** Registers the bridge metrics on `m`. */
 export function createBridgeMetrics(m: Metrics, src: BridgeSources): BridgeMetrics {

@@ -23,7 +23,7 @@ export interface HandlerMetrics {
   instrument<S extends object>(service: S): S;
 }
 
-const OPS = new Set(["send", "sync", "history", "receipt", "createGroup", "addMembers", "removeMember", "listMembers", "listConversations"]);
+const OPS = new Set(["send", "sync", "history", "receipt", "createGroup", "addMembers", "removeMember", "listMembers", "listConversations", "recall", "deleteForMe", "typing"]);
 
 /** Registers the handler metrics on `m`. */
 export function createHandlerMetrics(m: Metrics, src: HandlerSources): HandlerMetrics {

@@ -46,6 +46,8 @@ function addMessage(m: Message): void {
     void refreshConvs();
   }
   if (m.convId !== current) return;
+  if (m.kind === "recall") return markRecalled(Number(m.body));
+  if (m.kind === "deleted") return;
   let seen = shown.get(m.convId);
   if (!seen) shown.set(m.convId, (seen = new Set()));
   if (seen.has(m.seq)) return;
@@ -53,11 +55,17 @@ function addMessage(m: Message): void {
   const el = document.createElement("div");
   el.className = `msg${m.senderId === me ? " mine" : ""}`;
   el.dataset.seq = String(m.seq);
-  el.innerHTML = `<div class="who">${esc(m.senderId)} · ${new Date(m.createdAt).toLocaleTimeString()}</div><div class="body">${esc(m.body)}</div>`;
+  el.innerHTML = `<div class="who">${esc(m.senderId)} · ${new Date(m.createdAt).toLocaleTimeString()}</div><div class="body">${m.kind === "recalled" ? "<i>(recalled)</i>" : esc(m.body)}</div>`;
   const box = $("msgs");
   const after = [...box.children].find((c) => Number((c as HTMLElement).dataset.seq) > m.seq);
   box.insertBefore(el, after ?? null);
   box.scrollTop = box.scrollHeight;
+}
+
+/** A `recall` event arrived: the message at `seq` shows as recalled. */
+function markRecalled(seq: number): void {
+  const body = document.querySelector(`#msgs [data-seq="${seq}"] .body`);
+  if (body) body.innerHTML = "<i>(recalled)</i>";
 }
 
 async function refreshConvs(): Promise<void> {
