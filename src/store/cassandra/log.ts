@@ -9,6 +9,7 @@ import type { Message, MessageKind } from "../../core/types.ts";
 import { Appender, retry } from "./appender.ts";
 import { BUCKET_SIZE, bucketEnd, bucketOf, type Ctx, num, numOrNull } from "./context.ts";
 import { Lru } from "./lru.ts";
+import type { CassandraSearch } from "./search.ts";
 import { checkAppend, checkConvId, checkQuery, checkSeq } from "./validate.ts";
 
 const COLS = "seq, last_seq, sender_id, sender_device, client_msg_id, kind, body, created_at";
@@ -44,10 +45,10 @@ export class CassandraLog {
   /** In-flight appends by `sender|clientMsgId` (concurrent retries coalesce onto one). */
   readonly #inflight = new Map<string, Promise<AppendResult>>();
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(private readonly ctx: Ctx, private readonly search?: CassandraSearch) {
     this.appender = new Appender(ctx, (msgs) => {
       for (const m of msgs) this.#recent.set(`${m.senderId}|${m.clientMsgId}`, { convId: m.convId, seq: m.seq });
-    });
+    }, search && ((msgs) => search.index(msgs)));
   }
 
   async append(input: AppendInput): Promise<AppendResult> {
@@ -89,8 +90,10 @@ export class CassandraLog {
 
   /** A retry: the original message; `notify` is re-applied (idempotent: max-seq writes). */
   async #duplicate(message: Message, notify: readonly string[]): Promise<AppendResult> {
-    await Promise.all(notify.map((u) =>
-      retry(() => this.ctx.exec(BUMP, [message.seq, this.ctx.ttl, message.seq, u, message.convId]))));
+    await Promise.all([...notify.map((u) =>
+      retry(() => this.ctx.exec(BUMP, [message.seq, this.ctx.ttl, message.seq, u, message.convId]))),
+    // Re-index (idempotent): heals an original attempt that failed between commit and index write.
+    this.search?.index([message])]);
     return { message, duplicate: true };
   }
 
@@ -166,6 +169,7 @@ export class CassandraLog {
     // Keep the row's remaining lifetime: the marker expires with the message it replaces.
     const ttlLeft = this.ctx.ttl > 0 ? Math.max(1, num(row.get("body_ttl"))) : 0;
     await this.ctx.exec(RECALL, [ttlLeft, convId, b, seq]);
+    await this.search?.unindex(convId, seq, m.body);
     return { ...m, kind: "recalled", body: "" };
   }
 }

@@ -4,12 +4,13 @@
  */
 import cassandra from "cassandra-driver";
 import { silentLogger, type Logger } from "../../core/log.ts";
-import type { AppendInput, AppendResult, NewConversation, ReadQuery, Store } from "../../core/store.ts";
+import type { AppendInput, AppendResult, NewConversation, ReadQuery, SearchQuery, Store } from "../../core/store.ts";
 import type { Conversation, Membership, Message, UserConversation } from "../../core/types.ts";
 import { Ctx } from "./context.ts";
 import { CassandraDirectory } from "./directory.ts";
 import { CassandraLog } from "./log.ts";
 import { migrate } from "./migrate.ts";
+import { CassandraSearch } from "./search.ts";
 
 /** Options of {@link openCassandraStore}. */
 export interface CassandraStoreConfig {
@@ -23,6 +24,8 @@ export interface CassandraStoreConfig {
   consistency: string;
   /** Message retention in seconds; 0 keeps forever. */
   ttlSeconds: number;
+  /** Maintain the search index on append (default true; benchmarks turn it off). */
+  searchIndex?: boolean;
   log?: Logger;
 }
 
@@ -31,11 +34,13 @@ export class CassandraStore implements Store {
   readonly #client: cassandra.Client;
   readonly #log: CassandraLog;
   readonly #dir: CassandraDirectory;
+  readonly indexer: CassandraSearch;
   #closed = false;
 
-  constructor(client: cassandra.Client, ctx: Ctx) {
+  constructor(client: cassandra.Client, ctx: Ctx, searchIndex = true) {
     this.#client = client;
-    this.#log = new CassandraLog(ctx);
+    this.indexer = new CassandraSearch(ctx, searchIndex);
+    this.#log = new CassandraLog(ctx, this.indexer);
     this.#dir = new CassandraDirectory(ctx, this.#log.appender);
   }
 
@@ -49,6 +54,7 @@ export class CassandraStore implements Store {
   get(convId: string, seq: number): Promise<Message | null> { return this.#log.get(convId, seq); }
   head(convId: string): Promise<number> { return this.#log.head(convId); }
   recall(convId: string, seq: number): Promise<Message | null> { return this.#log.recall(convId, seq); }
+  search(q: SearchQuery): Promise<Message[]> { return this.indexer.search(q); }
 
   createConversation(input: NewConversation): Promise<Conversation> { return this.#dir.createConversation(input); }
   getConversation(convId: string): Promise<Conversation | null> { return this.#dir.getConversation(convId); }
@@ -97,7 +103,7 @@ export async function openCassandraStore(cfg: CassandraStoreConfig): Promise<Cas
   try {
     await migrate(client, cfg.keyspace, cfg.replication, log);
     const ctx = new Ctx(client, cfg.keyspace, cfg.consistency, cfg.ttlSeconds, log);
-    return new CassandraStore(client, ctx);
+    return new CassandraStore(client, ctx, cfg.searchIndex ?? true);
   } catch (err) {
     await client.shutdown().catch(() => {});
     throw err;

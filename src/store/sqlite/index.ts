@@ -16,5 +16,5 @@ export interface SqliteStoreOptions extends StoreOptions {
 /** Opens (creating when missing) the SQLite store at `opts.path`. */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
   mkdirSync(dirname(opts.path), { recursive: true });
-  return new SqliteStore(openDatabase(opts.path), opts.ttlSeconds);
+  return new SqliteStore(openDatabase(opts.path), opts.ttlSeconds, opts.searchIndex ?? true);
 }

@@ -4,13 +4,14 @@
  * with writers in several processes sharing the file.
  */
 import { MagpieError } from "../../core/errors.ts";
-import type { AppendInput, AppendResult, NewConversation, ReadQuery, Store } from "../../core/store.ts";
+import type { AppendInput, AppendResult, NewConversation, ReadQuery, SearchQuery, Store } from "../../core/store.ts";
 import type { Conversation, Membership, Message, UserConversation } from "../../core/types.ts";
 import type { SqlDatabase } from "./database.ts";
 import {
   MESSAGE_COLUMNS, SCHEMA, toConversation, toMembership, toMessage,
   type ConversationRow, type MemberRow, type MessageRow,
 } from "./schema.ts";
+import { SqliteSearch } from "./search.ts";
 import { checkAppend, checkConvId, checkNewConversation, checkQuery, checkUserIds, isSeq } from "./validate.ts";
 
 /** How often (ms) expired rows are purged, at most. */
@@ -27,11 +28,13 @@ export class SqliteStore implements Store {
   #ttlMs: number;
   #lastPurge = 0;
   #closed = false;
+  #search: SqliteSearch;
 
-  constructor(db: SqlDatabase, ttlSeconds: number) {
+  constructor(db: SqlDatabase, ttlSeconds: number, searchIndex = true) {
     this.#db = db;
     this.#ttlMs = Math.max(0, ttlSeconds) * 1000;
     db.exec(SCHEMA);
+    this.#search = new SqliteSearch(db, searchIndex);
     this.#purge(Date.now());
   }
 
@@ -62,6 +65,7 @@ export class SqliteStore implements Store {
         message.convId, message.seq, message.senderId, message.senderDevice, message.clientMsgId,
         message.kind, message.body, message.createdAt, expiresAt,
       );
+      this.#search.index(message, expiresAt);
       db.run(
         "INSERT OR REPLACE INTO dedupe (sender_id, client_msg_id, conv_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)",
         message.senderId, message.clientMsgId, message.convId, message.seq, expiresAt,
@@ -103,11 +107,19 @@ export class SqliteStore implements Store {
     checkConvId(convId);
     if (!isSeq(seq)) return null;
     const now = Date.now();
-    this.#db.run(
-      `UPDATE messages SET kind = 'recalled', body = '' WHERE conv_id = ? AND seq = ? AND ${LIVE}`,
-      convId, seq, now,
-    );
-    return this.#message(convId, seq, now);
+    return this.#db.transaction(() => {
+      const before = this.#message(convId, seq, now);
+      if (before?.kind === "text") this.#search.unindex(convId, seq, before.body);
+      this.#db.run(
+        `UPDATE messages SET kind = 'recalled', body = '' WHERE conv_id = ? AND seq = ? AND ${LIVE}`,
+        convId, seq, now,
+      );
+      return this.#message(convId, seq, now);
+    });
+  }
+
+  search(q: SearchQuery): Promise<Message[]> {
+    return this.#search.search(q);
   }
 
   async createConversation(input: NewConversation): Promise<Conversation> {
@@ -264,6 +276,7 @@ export class SqliteStore implements Store {
         `DELETE FROM dedupe WHERE (sender_id, client_msg_id) IN
            (SELECT sender_id, client_msg_id FROM dedupe WHERE expires_at <= ? LIMIT ${PURGE_BATCH})`, now,
       );
+      this.#search.purge(now, PURGE_BATCH);
     });
   }
 }
