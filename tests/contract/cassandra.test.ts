@@ -134,6 +134,33 @@ describe("cassandra store specifics", () => {
     }
   }, 120_000);
 
+  test("a retry after its writer died between commit and dedupe write is not stored twice (cold or racing process)", async () => {
+    const alice = userId();
+    const conv = await createGroup(store, alice);
+    await store.append(msg(conv, alice, "one", { clientMsgId: "dead-1" }));
+    await store.append(msg(conv, alice, "two", { clientMsgId: "dead-2" }));
+    // Simulate the crash window: the messages are committed, their dedupe rows never written.
+    const admin = new cassandra.Client({ contactPoints, localDataCenter });
+    await admin.connect();
+    for (const id of ["dead-1", "dead-2"]) await admin.execute(`DELETE FROM ${ks}.dedupe WHERE sender_id = ? AND client_msg_id = ?`, [alice, id], { prepare: true });
+    await admin.shutdown();
+    // Another process (cold: never saw this conversation) receives the client's retries.
+    const other = await open(ks);
+    try {
+      const r1 = await other.append(msg(conv, alice, "one", { clientMsgId: "dead-1" }));
+      expect(r1).toMatchObject({ duplicate: true, message: { seq: 1, body: "one" } });
+      // A process with a stale cached head learns of the write through a lost CAS race.
+      const r3 = await other.append(msg(conv, alice, "three", { clientMsgId: "live-3" }));
+      expect(r3.message.seq).toBe(3);
+      const r2 = await store.append(msg(conv, alice, "two", { clientMsgId: "dead-2" }));
+      expect(r2).toMatchObject({ duplicate: true, message: { seq: 2 } });
+      expect(await other.head(conv)).toBe(3);
+      expect((await other.read(conv, { after: 0, limit: 10 })).map((m) => m.clientMsgId)).toEqual(["dead-1", "dead-2", "live-3"]);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
   test("a user who leaves and rejoins still gets fresh lastSeq bumps", async () => {
     const [alice, bob] = [userId(), userId()];
     const conv = await createGroup(store, alice, [bob]);

@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signUserToken } from "../../src/auth/jwt.ts";
 import { MagpieClient, MemoryCursorStore } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
+import { rendezvous } from "../../src/core/hash.ts";
 import type { Message } from "../../src/core/types.ts";
 import { openCassandraStore } from "../../src/store/cassandra/index.ts";
+import { RegistryClient } from "../../src/registry/client.ts";
 import { nodeIdOf, startCluster, waitUntil, type Cluster, type RoleProc } from "../helpers/cluster.ts";
 
 const KEYSPACE = `magpie_it_${Math.random().toString(36).slice(2, 8)}`;
@@ -179,12 +181,44 @@ describe("faults", () => {
     expect(victim.bridge?.nodeId).not.toBe(nodeIdOf(extra));
   }, 60_000);
 
+  test("draining a bridge (admin REST on the registries): its clients move to another bridge and miss nothing", async () => {
+    const drainee = await cluster.add("bridge");
+    await waitUntil(() => cluster.handlers.filter((h) => h.proc.signalCode === null).every((h) => drainee.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(h)))), 10_000, "drainee linked");
+    const mover = await client("dmover", "d1", { bridge: drainee });
+    mover.unpin();
+    const sender = await client("dsender", "d1", { bridge: cluster.bridges[0]! });
+    const conv = directConvId("dmover", "dsender");
+    const sending = (async () => {
+      for (let i = 1; i <= 30; i++) {
+        await sender.send(conv, `d${i}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const admin = new RegistryClient({ registries: cluster.registryUrls, token: "dev-admin-token" });
+    expect(await admin.drainEverywhere(nodeIdOf(drainee))).toBe(cluster.registryUrls.length);
+    await sending;
+    await waitUntil(() => seqsOf(mover.got, conv).length >= 30, 20_000, "mover caught up");
+    expect(seqsOf(mover.got, conv)).toEqual(range(30));
+    expect(mover.bridge?.nodeId).not.toBe(nodeIdOf(drainee));
+    // The drained bridge is empty, refuses readiness and is never selected again.
+    const ready = await fetch(`${drainee.url}/readyz`);
+    expect(ready.status).toBe(503);
+    for (let i = 0; i < 20; i++) {
+      const sel = await new RegistryClient({ registries: cluster.registryUrls }).selectBridge({ user: `probe${i}`, strategy: "random" });
+      expect(sel.bridge.nodeId).not.toBe(nodeIdOf(drainee));
+    }
+  }, 60_000);
+
   test("a killed handler loses no acked message", async () => {
     const extra = await cluster.add("handler");
     await waitUntil(() => cluster.bridges.filter((b) => b.proc.exitCode === null && b.proc.signalCode === null).every((b) => b.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(extra)))), 10_000, "bridges linked to new handler");
-    const sender = await client("hsender", "d1");
+    // Pick a conversation that the victim handler owns (rendezvous over the live handlers).
+    const live = cluster.handlers.filter((h) => h.proc.signalCode === null && h.proc.exitCode === null).map(nodeIdOf);
+    let k = 0;
+    while (rendezvous(directConvId(`hsender${k}`, "hrecv"), live) !== nodeIdOf(extra)) k++;
+    const sender = await client(`hsender${k}`, "d1");
     const recv = await client("hrecv", "d1");
-    const conv = directConvId("hsender", "hrecv");
+    const conv = directConvId(`hsender${k}`, "hrecv");
     const acked: number[] = [];
     const sending = (async () => {
       for (let i = 0; i < 40; i++) acked.push((await sender.send(conv, `h${i}`)).seq);

@@ -11,6 +11,14 @@
  * visible before a lower seq. A lost race (another process moved the head) returns the current
  * `last_seq`; the loop retries from there. Then dedupe rows, sync-index bumps and the head hint
  * are written (off the critical path of the next batch) before the callers are resolved.
+ *
+ * Retries after a crash: a process can die after its batch committed but before its dedupe rows
+ * were written; the client then retries the same (sender, clientMsgId), usually on another
+ * process. So whenever this process learns that the head moved without it — it loads a head it
+ * did not cache (cold), or loses a CAS race — it first reads the messages it has not seen (the
+ * tail since its last known head, at most {@link TAIL_SCAN}) and settles queued appends that are
+ * already stored as duplicates, writing their missing dedupe rows. A committed message is thus
+ * never stored twice by a retry, whatever process the retry reaches.
  */
 import { MagpieError } from "../../core/errors.ts";
 import type { AppendInput } from "../../core/store.ts";
@@ -24,6 +32,8 @@ export const MAX_BATCH = 128;
 export const MAX_BATCH_BYTES = 256 * 1024;
 /** CAS conflicts one append tolerates before failing with `unavailable`. */
 const MAX_CONFLICTS = 200;
+/** Messages read back when the head moved without this process (covers a dead writer's batches). */
+export const TAIL_SCAN = 4 * MAX_BATCH;
 /** Conversations whose queue (and cached head) is kept while idle. */
 const MAX_IDLE_QUEUES = 50_000;
 
@@ -36,6 +46,16 @@ const DEDUPE = "INSERT INTO {ks}.dedupe (sender_id, client_msg_id, conv_id, seq)
 const BUMP = "UPDATE {ks}.user_conv_seq USING TIMESTAMP ? AND TTL ? SET last_seq = ? WHERE user_id = ? AND conv_id = ?";
 const HINT = "UPDATE {ks}.conversations USING TIMESTAMP ? SET last_seq_hint = ? WHERE conv_id = ?";
 const PROBE = "SELECT sender_id, client_msg_id FROM {ks}.messages WHERE conv_id = ? AND bucket = ? AND seq = ?";
+const TAIL =
+  "SELECT seq, sender_id, sender_device, client_msg_id, kind, body, created_at FROM {ks}.messages " +
+  "WHERE conv_id = ? AND bucket = ? AND seq > ? AND seq <= ?";
+
+/** Outcome of a queued append. */
+export interface Appended {
+  message: Message;
+  /** True when the message was already stored (found in the unseen tail). */
+  duplicate: boolean;
+}
 
 interface Pending {
   input: AppendInput;
@@ -43,12 +63,14 @@ interface Pending {
   conflicts: number;
   /** Seq this append may have landed at after an unknown outcome (timeout). */
   maybeAt?: number;
-  resolve(m: Message): void;
+  resolve(a: Appended): void;
   reject(e: unknown): void;
 }
 
 interface ConvQueue {
   head: number | null;
+  /** Seqs above this were written by someone else and not yet checked for our retries. */
+  scanFrom: number | null;
   pending: Pending[];
   running: boolean;
 }
@@ -72,14 +94,14 @@ export class Appender {
   }
 
   /** Queues a validated append of an existing conversation; resolves once durable and indexed. */
-  append(input: AppendInput): Promise<Message> {
+  append(input: AppendInput): Promise<Appended> {
     let q = this.#queues.get(input.convId);
     if (!q) {
-      q = { head: null, pending: [], running: false };
+      q = { head: null, scanFrom: null, pending: [], running: false };
       this.#queues.set(input.convId, q);
     }
     const queue = q;
-    return new Promise<Message>((resolve, reject) => {
+    return new Promise<Appended>((resolve, reject) => {
       queue.pending.push({ input, bytes: utf8Length(input.body) + 256, conflicts: 0, resolve, reject });
       if (!queue.running) void this.#run(input.convId, queue);
     });
@@ -105,7 +127,15 @@ export class Appender {
   }
 
   async #step(convId: string, q: ConvQueue): Promise<void> {
-    if (q.head === null) q.head = await this.ctx.discoverHead(convId, (await this.ctx.headHint(convId)) ?? 0);
+    if (q.head === null) {
+      q.head = await this.ctx.discoverHead(convId, (await this.ctx.headHint(convId)) ?? 0);
+      q.scanFrom = Math.min(q.scanFrom ?? Infinity, Math.max(0, q.head - TAIL_SCAN));
+    }
+    if (q.scanFrom !== null) {
+      if (q.scanFrom < q.head) await this.#settleSeen(convId, q, Math.max(q.scanFrom, q.head - TAIL_SCAN), q.head);
+      q.scanFrom = null;
+      if (q.pending.length === 0) return;
+    }
     const n = q.head;
     const bucket = bucketOf(n + 1);
     const room = bucketEnd(bucket) - n;
@@ -143,6 +173,7 @@ export class Appender {
       this.ctx.log.warn("cassandra append: uncertain batch outcome", { convId, seq: n + 1, err: String(err) });
       applied = await this.#landed(convId, n + 1, batch[0]!);
       q.head = null;
+      q.scanFrom = n;
       if (!applied) for (const [i, p] of batch.entries()) p.maybeAt = n + 1 + i;
     }
 
@@ -158,6 +189,7 @@ export class Appender {
         return;
       }
       this.stats.conflicts++;
+      q.scanFrom = n;
       q.head = current ?? null;
       const retry: Pending[] = [];
       for (const p of batch) {
@@ -178,9 +210,46 @@ export class Appender {
   #finish(convId: string, batch: Pending[], messages: Message[]): void {
     this.onCommitted(messages);
     void this.#afterCommit(convId, batch, messages).then(
-      () => batch.forEach((p, i) => p.resolve(messages[i]!)),
+      () => batch.forEach((p, i) => p.resolve({ message: messages[i]!, duplicate: false })),
       (err) => batch.forEach((p) => p.reject(unavailable(err))),
     );
+  }
+
+  /**
+   * Reads seqs (from, to] — written by another process — and resolves queued appends found there
+   * as duplicates (after writing their dedupe rows, sync-index bumps and index entries).
+   */
+  async #settleSeen(convId: string, q: ConvQueue, from: number, to: number): Promise<void> {
+    const stored = new Map<string, Message>();
+    for (let b = bucketOf(from + 1); b <= bucketOf(to); b++) {
+      const rs = await retry(() => this.ctx.exec(TAIL, [convId, b, from, to]));
+      for (const r of rs.rows) {
+        const m: Message = {
+          convId, seq: num(r.get("seq")), senderId: String(r.get("sender_id")), senderDevice: String(r.get("sender_device")),
+          clientMsgId: String(r.get("client_msg_id")), kind: (r.get("kind") as Message["kind"] | null) ?? "text",
+          body: String(r.get("body") ?? ""), createdAt: num(r.get("created_at")),
+        };
+        stored.set(`${m.senderId}|${m.clientMsgId}`, m);
+      }
+    }
+    if (stored.size === 0) return;
+    const found: Pending[] = [];
+    const msgs: Message[] = [];
+    q.pending = q.pending.filter((p) => {
+      const m = stored.get(`${p.input.senderId}|${p.input.clientMsgId}`);
+      if (!m) return true;
+      found.push(p);
+      msgs.push(m);
+      return false;
+    });
+    if (found.length === 0) return;
+    this.onCommitted(msgs);
+    try {
+      await this.#afterCommit(convId, found, msgs);
+      found.forEach((p, i) => p.resolve({ message: msgs[i]!, duplicate: true }));
+    } catch (err) {
+      found.forEach((p) => p.reject(unavailable(err)));
+    }
   }
 
   async #afterCommit(convId: string, batch: Pending[], messages: Message[]): Promise<void> {

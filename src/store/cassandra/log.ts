@@ -65,7 +65,7 @@ export class CassandraLog {
       if (!this.ctx.knownConvs.has(input.convId) && (await this.ctx.headHint(input.convId)) === null) {
         throw new MagpieError("conversation_not_found", `no conversation ${input.convId}`);
       }
-      return { message: await this.appender.append(clean), duplicate: false };
+      return await this.appender.append(clean);
     })();
     this.#inflight.set(key, p);
     try {
