@@ -142,6 +142,11 @@ cmd_start() {
     log_tail; die "node pid $pid does not answer CQL (stop it with: scripts/cassandra.sh stop)"
   fi
   rm -f "$PID_FILE"
+  # A healthy node started elsewhere (another checkout, a service) answering CQL here is reused.
+  if port_in_use "$PORT" && probe 10 >/dev/null 2>&1; then
+    say "a Cassandra node not started from this checkout answers CQL on $HOST:$PORT — reusing it"
+    return 0
+  fi
   ensure_java
   local p jmx="${MAGPIE_CASSANDRA_JMX_PORT:-7199}"
   for p in "$PORT" 7000 "$jmx"; do
