@@ -110,6 +110,7 @@ export function wsRoute(deps: WsRouteDeps): Hono {
           case "sync":
           case "convs":
           case "presence_sub":
+          case "search":
             // Per-user requests: the user's handler (stable while the handler set is).
             deps.pool.forward(me.userId, me, f);
             return;

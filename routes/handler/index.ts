@@ -4,9 +4,11 @@ import type { Logger } from "../../src/core/log.ts";
 import type { LinkHub } from "../../src/handler/links.ts";
 import type { MessageService } from "../../src/handler/service.ts";
 import type { PresenceService } from "../../src/handler/presence.ts";
+import type { SearchService } from "../../src/handler/search_service.ts";
 import { createBaseApp } from "../../src/http/app.ts";
 import { linkRoute } from "./link.ts";
 import { conversationRoutes } from "./conversations.ts";
+import { searchRoutes } from "./search.ts";
 
 /** Dependencies of the handler app. */
 export interface HandlerAppDeps {
@@ -14,6 +16,8 @@ export interface HandlerAppDeps {
   hub: LinkHub;
   service: MessageService;
   presence: PresenceService;
+  /** Full-text search (GET /v1/search and the `search` frame); optional for tests that do not need it. */
+  search?: SearchService;
   clusterSecret: string;
   jwtSecret: string;
   handlerId: string;
@@ -28,5 +32,6 @@ export function createHandlerApp(deps: HandlerAppDeps) {
   app.get("/readyz", (c) => (deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "starting" }, 503)));
   app.route("/", linkRoute(deps));
   app.route("/v1", conversationRoutes({ service: deps.service, jwtSecret: deps.jwtSecret }));
+  if (deps.search) app.route("/v1", searchRoutes({ search: deps.search, jwtSecret: deps.jwtSecret }));
   return app;
 }

@@ -11,6 +11,7 @@ import type { Logger } from "../../src/core/log.ts";
 import type { LinkHub, LinkSocket } from "../../src/handler/links.ts";
 import type { MessageService } from "../../src/handler/service.ts";
 import type { PresenceService } from "../../src/handler/presence.ts";
+import type { SearchService } from "../../src/handler/search_service.ts";
 import { errorFrame, type ClientFrame, type ServerFrame } from "../../src/protocol/frames.ts";
 import type { BridgeToHandler } from "../../src/protocol/link.ts";
 import { safeEqual } from "../../src/auth/secret.ts";
@@ -21,6 +22,8 @@ export interface LinkRouteDeps {
   hub: LinkHub;
   service: MessageService;
   presence: PresenceService;
+  /** Full-text search; without it `search` frames answer `unavailable`. */
+  search?: SearchService;
   clusterSecret: string;
   handlerId: string;
   log: Logger;
@@ -117,6 +120,11 @@ async function dispatch(deps: LinkRouteDeps, u: string, d: string, f: ClientFram
         return null;
       case "presence_sub":
         return { t: "presence", ref: f.ref, states: await deps.presence.subscribe(who, f.users) };
+      case "search": {
+        if (!deps.search) throw new MagpieError("unavailable", "search is not enabled on this handler");
+        const page = await deps.search.searchFor(who, { text: f.q, conv: f.conv, sender: f.sender, since: f.since, until: f.until, limit: f.limit, cursor: f.cursor });
+        return { t: "search_result", ref: f.ref, hits: page.hits, next: page.next };
+      }
       case "convs":
         return { t: "convs", ref: f.ref, conversations: await deps.service.listConversations(who) };
       default:

@@ -11,7 +11,7 @@
 import { MagpieError, toMagpieError } from "../core/errors.ts";
 import { assertBody, assertId, ClientMsgId, ConvId, directConvId, randomId } from "../core/ids.ts";
 import type { Message } from "../core/types.ts";
-import type { ConversationSummary, PresenceState, ServerFrame } from "../protocol/frames.ts";
+import type { ConversationSummary, PresenceState, SearchHitWire, ServerFrame } from "../protocol/frames.ts";
 import { Backoff } from "./backoff.ts";
 import { Connection, nextRef } from "./connection.ts";
 import { MemoryCursorStore } from "./cursors.ts";
@@ -20,9 +20,22 @@ import type { ClientEvents, ClientState, MagpieClientOptions, Welcome } from "./
 import { Outbox, type Ack, type PendingSend } from "./outbox.ts";
 import { SendLimiter } from "./rate_limit.ts";
 import { RestApi, type CreateGroupOptions, type HistoryQuery, type MemberPage } from "./rest.ts";
-import { BridgeSelector, httpOrigin, socketUrl, type BridgeInfo, type FetchFn } from "./selector.ts";
+import { BridgeSelector, errorFromBody, httpOrigin, socketUrl, type BridgeInfo, type FetchFn } from "./selector.ts";
 import { Sequencer, type Page } from "./sequencer.ts";
 import { syncAll } from "./sync.ts";
+
+/** Filters and paging of {@link MagpieClient.search}. */
+export interface SearchOptions {
+  conv?: string;
+  sender?: string;
+  /** createdAt >= since (ms). */
+  since?: number;
+  /** createdAt < until (ms). */
+  until?: number;
+  /** 1..100 (default 20). */
+  limit?: number;
+  cursor?: string;
+}
 
 /** A Magpie client for one user on one device. */
 export class MagpieClient extends Emitter<ClientEvents> {
@@ -172,6 +185,34 @@ export class MagpieClient extends Emitter<ClientEvents> {
     const f = await this.live().request({ t: "convs", ref: nextRef() }, this.reqTimeout);
     if (f.t !== "convs") throw new MagpieError("internal", `unexpected answer ${f.t}`);
     return f.conversations;
+  }
+
+  /**
+   * Full-text search over the user's conversations (docs/search.md): newest first, with a
+   * highlighted snippet per hit; pass `next` back as `cursor` for the next page. Uses the socket
+   * when connected, else `GET /v1/search` on the bridge.
+   */
+  async search(text: string, opts: SearchOptions = {}): Promise<{ hits: SearchHitWire[]; next: string | null }> {
+    const c = this.conn;
+    if (c?.open && this.welcome) {
+      const f = await c.request({ t: "search", ref: nextRef(), q: text, limit: opts.limit ?? 20, ...opts }, this.reqTimeout);
+      if (f.t !== "search_result") throw new MagpieError("internal", `unexpected answer ${f.t}`);
+      return { hits: f.hits, next: f.next };
+    }
+    const q = new URLSearchParams({ q: text });
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined) q.set(k, String(v));
+    const doFetch: FetchFn = this.opts.fetch ?? ((i, r) => fetch(i, r));
+    let res: Response;
+    try {
+      res = await doFetch(`${await this.origin()}/v1/search?${q}`, {
+        headers: { authorization: `Bearer ${await this.token()}` }, signal: AbortSignal.timeout(this.reqTimeout),
+      });
+    } catch (err) {
+      throw new MagpieError("unavailable", `GET /v1/search: ${(err as Error)?.message ?? err}`);
+    }
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw errorFromBody(res.status, body, "GET /v1/search");
+    return body as { hits: SearchHitWire[]; next: string | null };
   }
 
   private presenceUsers: string[] = [];

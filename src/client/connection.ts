@@ -20,7 +20,8 @@ export type OutFrame =
   | { t: "delete"; ref: string; conv: string; seq: number }
   | { t: "typing"; conv: string }
   | { t: "presence_sub"; ref: string; users: string[] }
-  | { t: "convs"; ref: string };
+  | { t: "convs"; ref: string }
+  | { t: "search"; ref: string; q: string; conv?: string; sender?: string; since?: number; until?: number; limit?: number; cursor?: string };
 
 /** What a connection reports to its owner. */
 export interface ConnectionHandlers {

@@ -62,9 +62,29 @@ export const PresenceSubFrame = z.object({ t: z.literal("presence_sub"), ref: Re
 /** `convs`: the user's conversation list with last message and unread count. */
 export const ConvsFrame = z.object({ t: z.literal("convs"), ref: Ref });
 
+/** `search`: full-text search over the user's conversations (docs/search.md); answered by `search_result`. */
+export const SearchFrame = z.object({
+  t: z.literal("search"),
+  ref: Ref,
+  q: z.string().max(4096),
+  conv: ConvId.optional(),
+  sender: UserId.optional(),
+  since: Seq.optional(),
+  until: Seq.optional(),
+  limit: z.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(400).optional(),
+});
+export type SearchFrame = z.output<typeof SearchFrame>;
+
+/** One search hit: the message and a snippet with `[start, end)` highlight offsets into `snippet.text`. */
+export interface SearchHitWire {
+  message: Message;
+  snippet: { text: string; highlights: [number, number][] };
+}
+
 /** Any client → server frame. */
 export const ClientFrame = z.discriminatedUnion("t", [
-  SendFrame, SyncFrame, HistoryFrame, ReceiptFrame, PingFrame, RecallFrame, DeleteFrame, TypingFrame, PresenceSubFrame, ConvsFrame,
+  SendFrame, SyncFrame, HistoryFrame, ReceiptFrame, PingFrame, RecallFrame, DeleteFrame, TypingFrame, PresenceSubFrame, ConvsFrame, SearchFrame,
 ]);
 export type ClientFrame = z.output<typeof ClientFrame>;
 export type SendFrame = z.output<typeof SendFrame>;
@@ -76,7 +96,7 @@ export type DeleteFrame = z.output<typeof DeleteFrame>;
 export type TypingFrame = z.output<typeof TypingFrame>;
 export type PresenceSubFrame = z.output<typeof PresenceSubFrame>;
 
-const CLIENT_TYPES = new Set(["send", "sync", "history", "receipt", "ping", "recall", "delete", "typing", "presence_sub", "convs"]);
+const CLIENT_TYPES = new Set(["send", "sync", "history", "receipt", "ping", "recall", "delete", "typing", "presence_sub", "convs", "search"]);
 
 /** One user's presence. */
 export interface PresenceState {
@@ -107,7 +127,8 @@ export type ServerFrame =
   | { t: "typing"; conv: string; user: string }
   | { t: "presence"; ref?: string; states: PresenceState[] }
   | { t: "deleted"; ref?: string; conv: string; seq: number }
-  | { t: "convs"; ref: string; conversations: ConversationSummary[] };
+  | { t: "convs"; ref: string; conversations: ConversationSummary[] }
+  | { t: "search_result"; ref: string; hits: SearchHitWire[]; next: string | null };
 
 /**
  * Parses and validates one text frame. Throws `malformed_frame` (not JSON / wrong fields) or

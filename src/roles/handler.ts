@@ -13,6 +13,7 @@ import { LinkHub } from "../handler/links.ts";
 import { MemberCache } from "../handler/members.ts";
 import { MessageService } from "../handler/service.ts";
 import { PresenceService } from "../handler/presence.ts";
+import { SearchService } from "../handler/search_service.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { createRegistrationClient } from "../registry/node_client.ts";
 import { serve, upgradeWebSocket } from "../runtime/bun/serve.ts";
@@ -54,7 +55,7 @@ const service = metrics.instrument(new MessageService(store, members, hub, { fan
 const presence = new PresenceService(hub);
 let ready = false;
 const app = createHandlerApp({
-  upgradeWebSocket, hub, service, presence, log, handlerId: nodeId,
+  upgradeWebSocket, hub, service, presence, search: new SearchService(store), log, handlerId: nodeId,
   clusterSecret: cfg.MAGPIE_CLUSTER_SECRET, jwtSecret: cfg.MAGPIE_JWT_SECRET, ready: () => ready,
 });
 app.route("/", metricsRoute(prom));
