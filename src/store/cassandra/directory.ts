@@ -13,7 +13,7 @@ import type { NewConversation } from "../../core/store.ts";
 import type { ConvKind, Conversation, Membership, UserConversation } from "../../core/types.ts";
 import type { Appender } from "./appender.ts";
 import { bucketEnd, bucketOf, type Ctx, num } from "./context.ts";
-import { checkConvId, checkNewConversation, checkSeq, checkUserId, checkUserIds } from "./validate.ts";
+import { checkConvId, checkNewConversation, checkSeq, checkUserId, checkUserIds } from "../validate.ts";
 
 const CONV_COLS = "conv_id, kind, title, created_by, created_at, history_visible";
 const CREATE_CONV =

@@ -10,7 +10,7 @@ import { Appender, retry } from "./appender.ts";
 import { BUCKET_SIZE, bucketEnd, bucketOf, type Ctx, num, numOrNull } from "./context.ts";
 import { Lru } from "./lru.ts";
 import type { CassandraSearch } from "./search.ts";
-import { checkAppend, checkConvId, checkQuery, checkSeq } from "./validate.ts";
+import { checkAppend, checkConvId, checkQuery, checkSeq } from "../validate.ts";
 
 const COLS = "seq, last_seq, sender_id, sender_device, client_msg_id, kind, body, created_at";
 const READ_AFTER = `SELECT ${COLS} FROM {ks}.messages WHERE conv_id = ? AND bucket = ? AND seq > ? LIMIT ?`;

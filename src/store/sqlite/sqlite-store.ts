@@ -12,7 +12,7 @@ import {
   type ConversationRow, type MemberRow, type MessageRow,
 } from "./schema.ts";
 import { SqliteSearch } from "./search.ts";
-import { checkAppend, checkConvId, checkNewConversation, checkQuery, checkUserIds, isSeq } from "./validate.ts";
+import { checkAppend, checkConvId, checkNewConversation, checkQuery, checkUserIds, isSeq } from "../validate.ts";
 
 /** How often (ms) expired rows are purged, at most. */
 const PURGE_INTERVAL_MS = 1000;

@@ -1,7 +1,7 @@
-/** Input checks of the Cassandra store, in the stable error codes the store contract names. */
-import { MagpieError } from "../../core/errors.ts";
-import { assertBody, assertId, ClientMsgId, ConvId, DeviceId, UserId } from "../../core/ids.ts";
-import type { AppendInput, NewConversation, ReadQuery } from "../../core/store.ts";
+/** Input checks shared by every store, in the stable error codes the store contract names. */
+import { MagpieError } from "../core/errors.ts";
+import { assertBody, assertId, ClientMsgId, ConvId, DeviceId, UserId } from "../core/ids.ts";
+import type { AppendInput, NewConversation, ReadQuery } from "../core/store.ts";
 
 /** Throws `invalid_id` unless `convId` is a conversation id. */
 export function checkConvId(convId: unknown): asserts convId is string {
@@ -57,4 +57,9 @@ export function checkQuery(q: ReadQuery): void {
 /** Throws `invalid_query` unless `seq` is a non-negative safe integer. */
 export function checkSeq(seq: unknown, what = "seq"): asserts seq is number {
   if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw new MagpieError("invalid_query", `${what} must be a non-negative integer`);
+}
+
+/** True when `seq` can name a message. */
+export function isSeq(seq: unknown): seq is number {
+  return Number.isSafeInteger(seq) && (seq as number) >= 1;
 }
