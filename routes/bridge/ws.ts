@@ -12,7 +12,7 @@ import type { Logger } from "../../src/core/log.ts";
 import type { ClientConn, ClientHub } from "../../src/bridge/hub.ts";
 import type { HandlerPool } from "../../src/bridge/handler_pool.ts";
 import { CLOSE, PROTOCOL_VERSION, decodeClientFrame, errorFrame, refOf } from "../../src/protocol/frames.ts";
-import { TokenBucket } from "../../src/registry/rate_limit.ts";
+import { TokenBucket } from "../../src/core/token_bucket.ts";
 
 /** Hooks the bridge reports to (metrics, registry). */
 export interface WsHooks {

@@ -4,6 +4,9 @@
  * no token available fails at once with `rate_limited`.
  */
 import { MagpieError } from "../core/errors.ts";
+import { TokenBucket } from "../core/token_bucket.ts";
+
+export { TokenBucket };
 
 /** Rate-limit settings of a client. */
 export interface RateLimitOptions {
@@ -15,65 +18,23 @@ export interface RateLimitOptions {
   mode?: "wait" | "reject";
 }
 
-/** A token bucket refilling `ratePerSec` up to `burst`. The clock is injectable for tests. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(readonly ratePerSec: number, readonly burst: number, private readonly now: () => number = Date.now) {
-    if (!(burst >= 1)) throw new RangeError("burst must be >= 1");
-    if (!(ratePerSec >= 0)) throw new RangeError("ratePerSec must be >= 0");
-    this.tokens = burst;
-    this.last = now();
-  }
-
-  /** Takes one token if available. */
-  tryTake(): boolean {
-    this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  /** Tokens available now (fractional). */
-  available(): number {
-    this.refill();
-    return this.tokens;
-  }
-
-  /** Milliseconds until one token is available (0 if one is; Infinity if it never will be). */
-  waitMs(): number {
-    this.refill();
-    if (this.tokens >= 1) return 0;
-    if (this.ratePerSec <= 0) return Infinity;
-    return Math.ceil(((1 - this.tokens) / this.ratePerSec) * 1000);
-  }
-
-  private refill(): void {
-    const t = this.now();
-    const dt = t - this.last;
-    if (dt > 0) {
-      this.tokens = Math.min(this.burst, this.tokens + (dt / 1000) * this.ratePerSec);
-      this.last = t;
-    }
-  }
-}
-
 /** Hands out tokens in FIFO order; waiters are released by a timer, one per token. */
 export class SendLimiter {
   private readonly bucket: TokenBucket;
+  private readonly now: () => number;
   private readonly mode: "wait" | "reject";
   private readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(opts: RateLimitOptions, now?: () => number) {
-    this.bucket = new TokenBucket(opts.ratePerSec, opts.burst, now);
+  constructor(opts: RateLimitOptions, now: () => number = Date.now) {
+    this.now = now;
+    this.bucket = new TokenBucket(opts.ratePerSec, opts.burst, now());
     this.mode = opts.mode ?? "wait";
   }
 
   /** Resolves when the caller may send; rejects with `rate_limited` in reject mode. */
   acquire(): Promise<void> {
-    if (this.waiters.length === 0 && this.bucket.tryTake()) return Promise.resolve();
+    if (this.waiters.length === 0 && this.bucket.take(1, this.now())) return Promise.resolve();
     if (this.mode === "reject") {
       return Promise.reject(new MagpieError("rate_limited", "client rate limit exceeded"));
     }
@@ -97,11 +58,11 @@ export class SendLimiter {
 
   private schedule(): void {
     if (this.timer !== undefined || this.waiters.length === 0) return;
-    const wait = this.bucket.waitMs();
+    const wait = this.bucket.waitMs(1, this.now());
     if (wait === Infinity) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      while (this.waiters.length > 0 && this.bucket.tryTake()) this.waiters.shift()!.resolve();
+      while (this.waiters.length > 0 && this.bucket.take(1, this.now())) this.waiters.shift()!.resolve();
       this.schedule();
     }, wait);
   }

@@ -10,31 +10,31 @@ function clock(start = 1_000) {
 describe("TokenBucket", () => {
   test("starts full, allows a burst, then refuses", () => {
     const c = clock();
-    const b = new TokenBucket(10, 3, c.now);
-    expect([b.tryTake(), b.tryTake(), b.tryTake(), b.tryTake()]).toEqual([true, true, true, false]);
+    const b = new TokenBucket(10, 3, c.now());
+    expect([b.take(1, c.now()), b.take(1, c.now()), b.take(1, c.now()), b.take(1, c.now())]).toEqual([true, true, true, false]);
   });
 
   test("refills at ratePerSec and never above burst", () => {
     const c = clock();
-    const b = new TokenBucket(10, 3, c.now);
-    for (let i = 0; i < 3; i++) b.tryTake();
-    expect(b.waitMs()).toBe(100);
+    const b = new TokenBucket(10, 3, c.now());
+    for (let i = 0; i < 3; i++) b.take(1, c.now());
+    expect(b.waitMs(1, c.now())).toBe(100);
     c.advance(50);
-    expect(b.tryTake()).toBe(false);
-    expect(b.waitMs()).toBe(50);
+    expect(b.take(1, c.now())).toBe(false);
+    expect(b.waitMs(1, c.now())).toBe(50);
     c.advance(50);
-    expect(b.tryTake()).toBe(true);
+    expect(b.take(1, c.now())).toBe(true);
     c.advance(60_000);
-    expect(b.available()).toBe(3);
+    expect(b.available(c.now())).toBe(3);
   });
 
   test("a zero rate never refills", () => {
     const c = clock();
-    const b = new TokenBucket(0, 1, c.now);
-    expect(b.tryTake()).toBe(true);
+    const b = new TokenBucket(0, 1, c.now());
+    expect(b.take(1, c.now())).toBe(true);
     c.advance(1e9);
-    expect(b.tryTake()).toBe(false);
-    expect(b.waitMs()).toBe(Infinity);
+    expect(b.take(1, c.now())).toBe(false);
+    expect(b.waitMs(1, c.now())).toBe(Infinity);
   });
 
   test("rejects nonsense settings", () => {
