@@ -132,6 +132,23 @@ describe("messaging path (real processes, real Cassandra)", () => {
     expect(page.messages.filter((m) => m.clientMsgId === "retry-1")).toHaveLength(1);
   });
 
+  test("direct routing: no push reaches a bridge the recipients are not on", async () => {
+    const [b1, b2] = cluster.bridges as [RoleProc, RoleProc];
+    const pushFrames = async (b: RoleProc) => {
+      const text = await (await fetch(`${b.url}/metrics`)).text();
+      return Number(/^magpie_bridge_push_frames_total (\d+)/m.exec(text)?.[1] ?? NaN);
+    };
+    const a = await client("route-a", "d1", { bridge: b1 });
+    const b = await client("route-b", "d1", { bridge: b1 });
+    const conv = directConvId("route-a", "route-b");
+    const before = [await pushFrames(b1), await pushFrames(b2)];
+    for (let i = 0; i < 20; i++) await a.send(conv, `r${i}`);
+    await waitUntil(() => seqsOf(b.got, conv).length >= 20, 10_000, "delivery on b1");
+    const after = [await pushFrames(b1), await pushFrames(b2)];
+    expect(after[0]! - before[0]!).toBeGreaterThanOrEqual(20);
+    expect(after[1]! - before[1]!).toBe(0);
+  });
+
   test("concurrent senders on different bridges while the receiver reconnects repeatedly: exactly once, in order", async () => {
     const [b1, b2] = cluster.bridges as [RoleProc, RoleProc];
     const conversation = await (await client("cowner", "d1", { bridge: b1 })).createGroup("race", ["cs1", "cs2", "crecv"]);
