@@ -2,16 +2,20 @@
  * Browser test: a real cluster (registry, SQLite handler, two bridges) and the metric role,
  * driven in headless Chromium through playwright-core. Two browser users sign in on the chat
  * page and exchange messages; the dashboard's connection and message counts match the cluster
- * (the bridges' and handler's own /metrics). Saves docs/img/dashboard.png and docs/img/chat.png.
+ * (the bridges' and handler's own /metrics). Screenshots go to docs/img/{dashboard,chat}.png when
+ * MAGPIE_UPDATE_SCREENSHOTS=1, else to a temp dir.
  * Needs /usr/bin/chromium (scripts/install-test-deps.sh installs it).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { parsePromText, sum } from "../../src/metric/promtext.ts";
 import { startCluster, startRole, waitUntil, type Cluster, type RoleProc } from "./cluster.ts";
 
-const IMG = join(import.meta.dir, "..", "..", "docs", "img");
+/** docs/img with MAGPIE_UPDATE_SCREENSHOTS=1 (to refresh the README's images), else a temp dir. */
+const IMG = process.env.MAGPIE_UPDATE_SCREENSHOTS === "1" ? join(import.meta.dir, "..", "..", "docs", "img") : mkdtempSync(join(tmpdir(), "magpie-shots-"));
 let cluster: Cluster;
 let metric: RoleProc;
 let browser: Browser;
@@ -29,6 +33,7 @@ afterAll(async () => {
   await browser?.close().catch(() => {});
   metric?.proc.kill("SIGTERM");
   await cluster?.stop();
+  if (process.env.MAGPIE_UPDATE_SCREENSHOTS !== "1") rmSync(IMG, { recursive: true, force: true });
 });
 
 async function signIn(user: string): Promise<Page> {
