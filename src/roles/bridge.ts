@@ -13,7 +13,7 @@ import { HandlerPool } from "../bridge/handler_pool.ts";
 import { drainHub } from "../bridge/drain.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { createRegistrationClient } from "../registry/node_client.ts";
-import { serve, upgradeWebSocket } from "../runtime/bun/serve.ts";
+import { serve, upgradeWebSocket } from "../runtime/serve.ts";
 import { NodeEnv, onShutdown } from "./node_env.ts";
 import { VERSION } from "../version.ts";
 import { metricsRoute } from "../../routes/metrics.ts";

@@ -16,7 +16,7 @@ import { PresenceService } from "../handler/presence.ts";
 import { SearchService } from "../handler/search_service.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { createRegistrationClient } from "../registry/node_client.ts";
-import { serve, upgradeWebSocket } from "../runtime/bun/serve.ts";
+import { serve, upgradeWebSocket } from "../runtime/serve.ts";
 import { openStore } from "../store/open.ts";
 import { NodeEnv, onShutdown } from "./node_env.ts";
 import { VERSION } from "../version.ts";

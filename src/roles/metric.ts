@@ -12,7 +12,7 @@ import { createLogger } from "../core/log.ts";
 import { ClusterCollector } from "../metric/collector.ts";
 import { createMetricApp } from "../metric/app.ts";
 import { bundleBrowser } from "../runtime/bun/build.ts";
-import { serve } from "../runtime/bun/serve.ts";
+import { serve } from "../runtime/serve.ts";
 import { onShutdown } from "./node_env.ts";
 
 /** Metric role configuration (environment variables). */

@@ -9,7 +9,7 @@ import { env, parseConfig } from "../core/config.ts";
 import { randomId } from "../core/ids.ts";
 import { createLogger } from "../core/log.ts";
 import { createRegistryApp } from "../../routes/registry/index.ts";
-import { serve } from "../runtime/bun/serve.ts";
+import { serve } from "../runtime/serve.ts";
 import { MAX_SNAPSHOT_BYTES, Strategy } from "../registry/schemas.ts";
 import { RegistryState } from "../registry/state.ts";
 import { parseRegionPreference } from "../registry/strategies.ts";

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
+const DENO = join(ROOT, "node_modules/.bin/deno");
 
 /** A running role process. */
 export interface RoleProc {
@@ -22,10 +23,13 @@ export interface RoleProc {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts one role and resolves when it logs `listening`. */
-export async function startRole(role: string, env: Record<string, string>, timeoutMs = 60_000): Promise<RoleProc> {
+/** Starts one role (on Bun, or on Deno) and resolves when it logs `listening`. */
+export async function startRole(role: string, env: Record<string, string>, timeoutMs = 60_000, runtime: "bun" | "deno" = "bun"): Promise<RoleProc> {
   const fullEnv = { ...process.env, MAGPIE_PORT: "0", MAGPIE_LOG_LEVEL: "info", ...env } as Record<string, string>;
-  const proc = spawn(BUN, ["run", join(ROOT, `src/roles/${role}.ts`)], { env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const entry = join(ROOT, `src/roles/${role}.ts`);
+  const proc = runtime === "bun"
+    ? spawn(BUN, ["run", entry], { env: fullEnv, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(DENO, ["run", "-A", "--quiet", entry], { env: fullEnv, stdio: ["ignore", "pipe", "pipe"], cwd: ROOT });
   const logs: string[] = [];
   const port = await new Promise<number>((resolveP, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start in ${timeoutMs} ms:\n${logs.slice(-20).join("\n")}`)), timeoutMs);
