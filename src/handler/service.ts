@@ -162,12 +162,15 @@ export class MessageService {
   async listConversations(who: Identity): Promise<ConversationSummary[]> {
     const convs = await this.store.listUserConversations(who.userId);
     const rows = await Promise.all(convs.map(async (c) => {
-      const [readSeq, last] = await Promise.all([
+      const [readSeq, last, conv] = await Promise.all([
         this.store.getReadSeq(who.userId, c.convId),
         c.lastSeq > c.floorSeq ? this.store.read(c.convId, { limit: 1 }) : Promise.resolve([]),
+        c.kind === "group" ? this.members.conversation(c.convId, who.userId) : Promise.resolve(null),
       ]);
       const [lastMessage] = await this.maskHidden(who.userId, c.convId, last);
-      return { ...c, readSeq, unread: Math.max(0, c.lastSeq - Math.max(readSeq, c.floorSeq)), lastMessage: lastMessage ?? null };
+      return {
+        ...c, title: conv?.title ?? "", readSeq, unread: Math.max(0, c.lastSeq - Math.max(readSeq, c.floorSeq)), lastMessage: lastMessage ?? null,
+      };
     }));
     // Most recently active first.
     return rows.sort((a, b) => (b.lastMessage?.createdAt ?? 0) - (a.lastMessage?.createdAt ?? 0));

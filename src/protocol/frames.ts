@@ -108,6 +108,8 @@ export interface PresenceState {
 
 /** A row of the conversation list. */
 export interface ConversationSummary extends UserConversation {
+  /** Group title (empty for direct conversations). */
+  title: string;
   readSeq: number;
   unread: number;
   lastMessage: Message | null;

@@ -90,8 +90,8 @@ test("two browser users chat; the dashboard shows the cluster's connections and 
   await alice.waitForSelector(`#conv-title:has-text("# team")`);
   await say(alice, "group hello");
   await alice.waitForSelector(`.msg.mine:has-text("group hello")`);
-  await bob.waitForSelector(`#convs li:has-text("# g:")`, { timeout: 10_000 });
-  await bob.click(`#convs li:has-text("# g:")`);
+  await bob.waitForSelector(`#convs li:has-text("# team")`, { timeout: 10_000 });
+  await bob.click(`#convs li:has-text("# team")`);
   await bob.waitForSelector(`.msg:not(.mine):has-text("group hello")`, { timeout: 10_000 });
   await bob.click(`#convs li:has-text("@ alice")`);
   await bob.waitForSelector(`.msg:has-text("see you on the dashboard")`);

@@ -71,10 +71,9 @@ function markRecalled(seq: number): void {
 async function refreshConvs(): Promise<void> {
   if (!client) return;
   try {
-    const list: UserConversation[] = await client.listConversations();
+    const list = await client.listConversations() as (UserConversation & { title?: string })[];
     for (const c of list) {
-      const had = convs.get(c.convId);
-      convs.set(c.convId, { title: had?.title ?? titleOf(c.convId), lastSeq: c.lastSeq });
+      convs.set(c.convId, { title: titleOf(c.convId, c.title), lastSeq: c.lastSeq });
     }
     renderConvs();
   } catch (err) {
