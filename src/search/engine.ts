@@ -99,7 +99,8 @@ export function passes(c: Candidate, f: CandidateFilter): boolean {
 export async function runSearch(backend: SearchBackend, q: SearchQuery): Promise<Message[]> {
   const parsed = checkSearch(q);
   const seen = new Set<string>();
-  const convs = q.convs.filter((c) => !seen.has(c.convId) && seen.add(c.convId));
+  // Distinct conversations that can hold a hit (an empty one, or one wholly below its floor, cannot).
+  const convs = q.convs.filter((c) => !seen.has(c.convId) && seen.add(c.convId) && (c.lastSeq === undefined || c.lastSeq > c.floorSeq));
   const filters = new Map<string, CandidateFilter>();
   const states = convs.map((c) => {
     const f: CandidateFilter = {
