@@ -20,10 +20,37 @@ export class MemberCache {
 
   constructor(private readonly store: Store, private readonly ttlMs: number, private readonly maxEntries = 100_000) {}
 
+  /** In-flight loads by conversation id: concurrent first uses share one load/create. */
+  private readonly loading = new Map<string, Promise<Conversation>>();
+
   /** The conversation (creating a direct one on first use), or `conversation_not_found`. */
   async conversation(convId: string, actor: string): Promise<Conversation> {
     const hit = this.fresh(this.convs.get(convId));
     if (hit) return hit;
+    // Without this, a second concurrent first send could see the conversation row before the
+    // first caller's create wrote the membership rows, cache "no membership" and fail not_member.
+    const running = this.loading.get(convId);
+    if (running) {
+      let conv: Conversation;
+      try {
+        conv = await running;
+      } catch {
+        return await this.load(convId, actor); // the other caller's failure may be theirs only (not a member)
+      }
+      const pair = directMembers(convId);
+      if (pair && !pair.includes(actor)) throw new MagpieError("not_member", "not a member of this conversation");
+      return conv;
+    }
+    const p = this.load(convId, actor);
+    this.loading.set(convId, p);
+    try {
+      return await p;
+    } finally {
+      this.loading.delete(convId);
+    }
+  }
+
+  private async load(convId: string, actor: string): Promise<Conversation> {
     let conv = await this.store.getConversation(convId);
     const pair = directMembers(convId);
     if (!conv && pair) {
