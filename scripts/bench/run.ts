@@ -52,6 +52,9 @@ P.window = num("window") ?? P.window;
 P.tputSeconds = num("seconds") ?? P.tputSeconds;
 P.gens = num("gens") ?? P.gens;
 
+/** --bodies noterms: experiment bodies without search-index terms (default: realistic chat lines). */
+const BODIES_ARG = argv.includes("--bodies") ? argv[argv.indexOf("--bodies") + 1] : "chat";
+
 const T0 = Date.now();
 function say(msg: string): void {
   const s = ((Date.now() - T0) / 1000).toFixed(1).padStart(6);
@@ -218,7 +221,7 @@ async function stopAll(gs: Gen[]): Promise<void> {
 const results: Record<string, any> = {};
 
 async function pairsGens(target: "magpie" | "relay" | "socketio", url: string, label: string): Promise<Gen[]> {
-  return await gens(P.gens, label, (i) => ({ mode: "pairs", target, urls: [url], prefix: `${RUN}${target[0]}${i}x`, pairs: P.pairs, concurrency: 100 }));
+  return await gens(P.gens, label, (i) => ({ mode: "pairs", target, urls: [url], prefix: `${RUN}${target[0]}${i}x`, pairs: P.pairs, concurrency: 100, bodies: BODIES_ARG }));
 }
 
 async function scenarioThroughputAndLatency(c: Cluster): Promise<void> {
@@ -363,42 +366,65 @@ async function scenarioSync(c: Cluster): Promise<void> {
   }
 }
 
-async function scenarioConns(c: Cluster): Promise<void> {
-  const target = P.conns;
+/** Opens `target` connections to `srv` from generator processes; RSS of `srv` before/after. */
+async function holdConns(label: string, srv: Served, kind: "magpie" | "relay", target: number) {
   const perGen = 5000;
   const nGens = Math.ceil(target / perGen);
-  say(`(3) connections: ${target} WebSocket connections to one fresh bridge from ${nGens} generator processes (source/dest 127.0.0.2..), pings every 5 s`);
-  const bridge = await startRole("bridge", { ...c.nodeEnv, ...BRIDGE_ENV, MAGPIE_HOST: "0.0.0.0", MAGPIE_CAPACITY: "20000" });
-  let gs: Gen[] = [];
+  await Bun.sleep(1500);
+  const before = rssKiB(srv.pid);
+  const t0 = Date.now();
+  const gs = await gens(nGens, label, (g) => ({
+    mode: "conns", target: kind, urls: [`ws://127.0.0.${2 + (g % 8)}:${srv.port}/ws`], prefix: `${RUN}${label}${g}x`,
+    count: Math.min(perGen, target - g * perGen), concurrency: 100, pingMs: 5000,
+  }));
   try {
-    await waitLog(bridge, '"linked to handler"', 30_000);
-    await Bun.sleep(1500);
-    Bun.gc?.(true);
-    const before = rssKiB(bridge.pid);
-    const t0 = Date.now();
-    gs = await gens(nGens, "conns", (g) => ({
-      mode: "conns", target: "magpie", urls: [`ws://127.0.0.${2 + (g % 8)}:${bridge.port}/ws`], prefix: `${RUN}c${g}x`,
-      count: Math.min(perGen, target - g * perGen), concurrency: 100, pingMs: 5000,
-    }));
     const connectS = (Date.now() - t0) / 1000;
-    say(`  all generators ready in ${connectS.toFixed(1)} s; holding ${P.connHoldS} s with pings`);
+    say(`  ${label}: generators ready in ${connectS.toFixed(1)} s; holding ${P.connHoldS} s with pings`);
     for (const g of gs) g.send({ cmd: "report" });
     const rep0 = await Promise.all(gs.map((g) => g.wait("report")));
-    await Bun.sleep(P.connHoldS * 1000);
+    const samples: number[] = [];
+    for (let i = 0; i < P.connHoldS; i++) {
+      await Bun.sleep(1000);
+      samples.push(rssKiB(srv.pid));
+    }
+    say(`  ${label}: RSS during hold (MiB): ${samples.map((x) => Math.round(x / 1024)).join(" ")}`);
     for (const g of gs) g.send({ cmd: "report" });
     const rep = await Promise.all(gs.map((g) => g.wait("report")));
-    const after = rssKiB(bridge.pid);
+    const after = rssKiB(srv.pid);
     const open = rep.reduce((a, r) => a + r.open, 0);
     const pongs = rep.reduce((a, r) => a + r.pongs, 0) - rep0.reduce((a, r) => a + r.pongs, 0);
-    results.conns = {
+    return {
       target, open, closedDuringHold: rep.reduce((a, r) => a + r.closed, 0), generators: nGens, connectSeconds: r2(connectS),
       connectPerSec: Math.round(open / connectS), holdSeconds: P.connHoldS, pongsDuringHold: pongs,
-      bridgeRssBeforeMiB: r2(before / 1024), bridgeRssAfterMiB: r2(after / 1024), kibPerConn: r2((after - before) / Math.max(1, open)),
+      rssBeforeMiB: r2(before / 1024), rssAfterMiB: r2(after / 1024), kibPerConn: r2((after - before) / Math.max(1, open)),
     };
-    say(`  => ${open} open, ${pongs} pongs during hold, bridge RSS ${r2(before / 1024)} → ${r2(after / 1024)} MiB = ${results.conns.kibPerConn} KiB/connection`);
   } finally {
     await stopAll(gs);
+  }
+}
+
+async function scenarioConns(c: Cluster): Promise<void> {
+  const target = P.conns;
+  say(`(3) connections: ${target} WebSocket connections to one fresh bridge from ${Math.ceil(target / 5000)} generator processes (destinations 127.0.0.2..), pings every 5 s`);
+  const bridge = await startRole("bridge", { ...c.nodeEnv, ...BRIDGE_ENV, MAGPIE_HOST: "0.0.0.0", MAGPIE_CAPACITY: "20000" });
+  try {
+    await waitLog(bridge, '"linked to handler"', 30_000);
+    results.conns = await holdConns("conns", bridge, "magpie", target);
+    const r = results.conns;
+    say(`  => ${r.open} open, ${r.pongsDuringHold} pongs during hold, bridge RSS ${r.rssBeforeMiB} → ${r.rssAfterMiB} MiB = ${r.kibPerConn} KiB/connection`);
+  } finally {
     await bridge.stop("SIGKILL");
+  }
+  results.connsBaselines = {};
+  for (const [name, file] of [["bun-relay", "bun_relay.ts"], ["hono-ws", "hono_ws.ts"]] as const) {
+    const srv = await startServed(name, BUN, ["run", `scripts/bench/baselines/${file}`], { PORT: "0", HOST: "0.0.0.0" });
+    try {
+      const r = await holdConns(name, srv, "relay", target);
+      results.connsBaselines[name] = r;
+      say(`  => baseline ${name}: ${r.open} open, RSS ${r.rssBeforeMiB} → ${r.rssAfterMiB} MiB = ${r.kibPerConn} KiB/connection`);
+    } finally {
+      await srv.stop("SIGKILL");
+    }
   }
 }
 
@@ -488,7 +514,13 @@ function markdown(doc: any): string {
   if (doc.results.conns) {
     const c = doc.results.conns;
     L.push(`**Connections**: ${c.open} of ${c.target} WebSocket connections open on one fresh bridge (${c.generators} generator processes, ≤ 5,000 sockets each, destination addresses 127.0.0.2…), connected in ${c.connectSeconds} s (${c.connectPerSec}/s incl. JWT check and handler online-ack); ` +
-      `${c.pongsDuringHold} app-level pongs during the ${c.holdSeconds} s hold, ${c.closedDuringHold} closed; bridge RSS ${c.bridgeRssBeforeMiB} → ${c.bridgeRssAfterMiB} MiB = **${c.kibPerConn} KiB per connection**.`, "");
+      `${c.pongsDuringHold} app-level pongs during the ${c.holdSeconds} s hold, ${c.closedDuringHold} closed.`, "");
+    L.push("| server | open | RSS before → after MiB | KiB per connection |", "|---|---:|---:|---:|");
+    L.push(`| Magpie bridge | ${c.open} | ${c.rssBeforeMiB} → ${c.rssAfterMiB} | **${c.kibPerConn}** |`);
+    const cb = doc.results.connsBaselines ?? {};
+    if (cb["hono-ws"]) L.push(`| minimal Hono + hono/bun WebSocket server (scripts/bench/baselines/hono_ws.ts) | ${cb["hono-ws"].open} | ${cb["hono-ws"].rssBeforeMiB} → ${cb["hono-ws"].rssAfterMiB} | ${cb["hono-ws"].kibPerConn} |`);
+    if (cb["bun-relay"]) L.push(`| raw Bun.serve WebSocket relay | ${cb["bun-relay"].open} | ${cb["bun-relay"].rssBeforeMiB} → ${cb["bun-relay"].rssAfterMiB} | ${cb["bun-relay"].kibPerConn} |`);
+    L.push("");
   }
   if (doc.results.registry) {
     L.push("**Registry** (one instance, `scripts/bench/registry.ts`, 2 worker processes × 32 connections, 50k registered clients):", "");

@@ -9,7 +9,7 @@ const users = new Map<string, Bun.ServerWebSocket<{ user: string }>>();
 const seqs = new Map<string, number>();
 
 const server = Bun.serve<{ user: string }>({
-  hostname: "127.0.0.1",
+  hostname: process.env.HOST ?? "127.0.0.1",
   port: Number(process.env.PORT ?? 0),
   fetch(req, srv) {
     const user = new URL(req.url).searchParams.get("user") ?? "";

@@ -46,6 +46,8 @@ const BODIES = [
   "收到，晚上八点前给你回复 ok",
   "Deploy went fine, latency looks normal now 👍",
 ];
+/** `bodies: "noterms"` (experiments only): bodies without search-index terms, to isolate that cost. */
+if ((spec as { bodies?: string }).bodies === "noterms") BODIES.splice(0, BODIES.length, "👍 👍 👍", "🙂", "!!! ???", "👋", "… ?! 1");
 let bodyN = 0;
 const body = () => BODIES[bodyN++ % BODIES.length]!;
 
