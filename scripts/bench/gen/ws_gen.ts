@@ -224,9 +224,17 @@ async function pairs(): Promise<void> {
   if (r1.failed || r2.failed) throw new Error(`pairs: ${r1.failed + r2.failed} connections failed: ${JSON.stringify({ ...r1.errors, ...r2.errors })}`);
   emit({ ev: "ready", conns: 2 * P });
 
-  const settle = async (maxMs: number) => {
+  /** Waits until everything sent is answered and every ack delivered, while progress continues
+   * (gives up after `idleMs` without progress or `maxMs` in all). */
+  const settle = async (maxMs: number, idleMs = 10_000) => {
     const until = now() + maxMs;
-    while (now() < until && (ackN + errN < sent || delN < ackN)) await Bun.sleep(20);
+    let mark = ackN + errN + delN, lastMove = now();
+    while (now() < until && (ackN + errN < sent || delN < ackN)) {
+      await Bun.sleep(20);
+      const m = ackN + errN + delN;
+      if (m !== mark) { mark = m; lastMove = now(); }
+      else if (now() - lastMove > idleMs) break;
+    }
   };
 
   handlers.warm = async () => {
@@ -235,7 +243,7 @@ async function pairs(): Promise<void> {
     emit({ ev: "warmed", sent, acked: ackN, delivered: delN, errors });
   };
 
-  handlers.run = async (c: { kind: "closed" | "open"; window?: number; rate?: number; seconds: number; drainMs?: number }) => {
+  handlers.run = async (c: { kind: "closed" | "open"; window?: number; rate?: number; seconds: number; drainMs?: number; maxBacklogS?: number }) => {
     ackHist = new Hist();
     delHist = new Hist();
     const base = { sent, ackN, delN, errN, dupN };
@@ -243,6 +251,7 @@ async function pairs(): Promise<void> {
     const t0 = now();
     const end = t0 + c.seconds * 1000;
     let timer: ReturnType<typeof setInterval> | undefined;
+    let saturatedAtMs: number | null = null;
     const prog = setInterval(() => emit({ ev: "progress", acked: ackN - base.ackN, delivered: delN - base.delN, errors: errN - base.errN }), 1000);
     if (c.kind === "closed") {
       onAck = (p) => { if (running && now() < end) sendOne(p, now()); };
@@ -251,8 +260,16 @@ async function pairs(): Promise<void> {
       const period = 1000 / c.rate!;
       let k = 0;
       onAck = null;
+      // Open loop, but stop early once the backlog (sent, not answered) exceeds maxBacklogS seconds
+      // of the rate: the system is saturated and more load only measures the queue.
+      const maxBacklog = Math.max(50, c.rate! * (c.maxBacklogS ?? 3));
       timer = setInterval(() => {
         const t = now();
+        if (saturatedAtMs === null && sent - base.sent - (ackN - base.ackN) - (errN - base.errN) > maxBacklog) {
+          saturatedAtMs = Math.round(t - t0);
+          clearInterval(timer);
+          return;
+        }
         const due = Math.min(Math.floor((Math.min(t, end) - t0) / period), Math.ceil(c.seconds * c.rate!));
         for (; k < due; k++) sendOne(k % P, t0 + k * period); // latency from the scheduled time
       }, 1);
@@ -261,7 +278,7 @@ async function pairs(): Promise<void> {
     running = false;
     clearInterval(timer);
     const win = { acked: ackN - base.ackN, delivered: delN - base.delN, ms: now() - t0 };
-    await settle(c.drainMs ?? 15_000);
+    await settle(c.drainMs ?? 180_000);
     clearInterval(prog);
     onAck = null;
     // Exactly-once check over everything this process sent so far.
@@ -274,7 +291,7 @@ async function pairs(): Promise<void> {
       }
     }
     emit({
-      ev: "result", kind: c.kind, seconds: c.seconds, rate: c.rate, window: c.window,
+      ev: "result", kind: c.kind, seconds: c.seconds, rate: c.rate, window: c.window, saturatedAtMs,
       sent: sent - base.sent, acked: ackN - base.ackN, delivered: delN - base.delN, errors: { ...errors }, errorCount: errN - base.errN,
       duplicates: dupN, unknown: unknownN, window_: win, totals: { sent, ackedTotal, lost, deliveredUnacked, duplicates: dupN },
       ack: ackHist.toJSON(), deliver: delHist.toJSON(),

@@ -1,17 +1,17 @@
 /**
  * A small HdrHistogram-like latency histogram (microsecond values, ≈1 % relative precision):
- * 10 µs bins below 10 ms, 100 µs bins below 100 ms, 1 ms bins below 10 s, one overflow bin.
+ * 10 µs bins below 10 ms, 100 µs bins below 100 ms, 1 ms bins below 60 s, one overflow bin.
  * Serialisable (sparse) so generator processes can ship it to the runner, which merges them.
  */
 const B1 = 1000; // [0, 10ms) step 10µs
 const B2 = 900; // [10ms, 100ms) step 100µs
-const B3 = 9900; // [100ms, 10s) step 1ms
+const B3 = 59900; // [100ms, 60s) step 1ms
 const N = B1 + B2 + B3 + 1;
 
 function idx(us: number): number {
   if (us < 10_000) return Math.max(0, Math.floor(us / 10));
   if (us < 100_000) return B1 + Math.floor((us - 10_000) / 100);
-  if (us < 10_000_000) return B1 + B2 + Math.floor((us - 100_000) / 1000);
+  if (us < 60_000_000) return B1 + B2 + Math.floor((us - 100_000) / 1000);
   return N - 1;
 }
 
@@ -20,7 +20,7 @@ function upper(i: number): number {
   if (i < B1) return (i + 1) * 10;
   if (i < B1 + B2) return 10_000 + (i - B1 + 1) * 100;
   if (i < N - 1) return 100_000 + (i - B1 - B2 + 1) * 1000;
-  return 10_000_000;
+  return 60_000_000;
 }
 
 export class Hist {
