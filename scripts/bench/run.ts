@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { signUserToken } from "../../src/auth/jwt.ts";
 import { Hist } from "./lib/hist.ts";
+import { cassCounters, closeCass } from "./lib/cass.ts";
 import { BUN, Gen, ROOT, type Served, cpuSeconds, rssKiB, startRole, startServed } from "./lib/proc.ts";
 
 // ---------------------------------------------------------------- options
@@ -184,6 +185,7 @@ function cpuDiff(a: Record<string, number>, b: Record<string, number>, secs: num
 
 async function runPairs(gs: Gen[], cmd: Record<string, unknown>, label: string, c: Cluster | null = null) {
   const cpu0 = cpuSnap(c, gs);
+  const cass0 = c ? await cassCounters() : null;
   const tStart = Date.now();
   let lastAcked = 0;
   const progress = new Map<Gen, any>();
@@ -198,6 +200,11 @@ async function runPairs(gs: Gen[], cmd: Record<string, unknown>, label: string, 
   const rs = await Promise.all(gs.map((g) => g.wait("result", 600_000)));
   clearInterval(timer);
   const cores = cpuDiff(cpu0, cpuSnap(c, gs), (Date.now() - tStart) / 1000);
+  const cass1 = cass0 ? await cassCounters() : null;
+  const ackedAll = rs.reduce((a, r) => a + r.acked, 0);
+  const cassandraPerMsg = cass0 && cass1 && ackedAll > 0 ? {
+    requests: r2((cass1.requests - cass0.requests) / ackedAll), mutations: r2((cass1.mutations - cass0.mutations) / ackedAll), reads: r2((cass1.reads - cass0.reads) / ackedAll),
+  } : null;
   const sum = (f: (r: any) => number) => rs.reduce((a, r) => a + f(r), 0);
   const winMs = Math.max(...rs.map((r) => r.window_.ms));
   const errors: Record<string, number> = {};
@@ -209,7 +216,7 @@ async function runPairs(gs: Gen[], cmd: Record<string, unknown>, label: string, 
     saturatedAtMs: rs.some((r) => r.saturatedAtMs !== null) ? Math.min(...rs.filter((r) => r.saturatedAtMs !== null).map((r) => r.saturatedAtMs)) : null,
     lost: sum((r) => r.totals.lost), duplicates: sum((r) => r.totals.duplicates), unknown: sum((r) => r.unknown),
     deliveredUnacked: sum((r) => r.totals.deliveredUnacked), ackedTotal: sum((r) => r.totals.ackedTotal),
-    ack: mergeHist(rs, "ack").summary(), deliver: mergeHist(rs, "deliver").summary(), cores,
+    ack: mergeHist(rs, "ack").summary(), deliver: mergeHist(rs, "deliver").summary(), cores, cassandraPerMsg,
   };
 }
 
@@ -235,7 +242,7 @@ async function scenarioThroughputAndLatency(c: Cluster): Promise<void> {
     if (want("throughput")) {
       const tp = await runPairs(gs, { kind: "closed", window: P.window, seconds: P.tputSeconds }, "throughput", c);
       results.throughput = { ...tp, pairs: P.pairs * P.gens, window: P.window, seconds: P.tputSeconds, generators: P.gens };
-      say(`  => ${tp.ackedPerSec} acked msgs/s, ${tp.deliveredPerSec} delivered/s, lost ${tp.lost}, duplicates ${tp.duplicates}, ack p99 ${tp.ack.p99} ms, cores ${JSON.stringify(tp.cores)}`);
+      say(`  => ${tp.ackedPerSec} acked msgs/s, ${tp.deliveredPerSec} delivered/s, lost ${tp.lost}, duplicates ${tp.duplicates}, ack p99 ${tp.ack.p99} ms, cores ${JSON.stringify(tp.cores)}, cassandra per msg ${JSON.stringify(tp.cassandraPerMsg)}`);
     }
     if (want("throughput")) {
       // Same, with few busy conversations: more sends per conversation share one LWT group commit.
@@ -247,7 +254,7 @@ async function scenarioThroughputAndLatency(c: Cluster): Promise<void> {
         await Promise.all(hg.map((g) => g.wait("warmed", 120_000)));
         const tp = await runPairs(hg, { kind: "closed", window: hot.window, seconds: P.tputSeconds }, "throughput-hot", c);
         results.throughputHot = { ...tp, pairs: hot.pairs * P.gens, window: hot.window, seconds: P.tputSeconds, generators: P.gens };
-        say(`  => ${tp.ackedPerSec} acked msgs/s, lost ${tp.lost}, duplicates ${tp.duplicates}, ack p50/p99 ${tp.ack.p50}/${tp.ack.p99} ms, cores ${JSON.stringify(tp.cores)}`);
+        say(`  => ${tp.ackedPerSec} acked msgs/s, lost ${tp.lost}, duplicates ${tp.duplicates}, ack p50/p99 ${tp.ack.p50}/${tp.ack.p99} ms, cores ${JSON.stringify(tp.cores)}, cassandra per msg ${JSON.stringify(tp.cassandraPerMsg)}`);
       } finally {
         await stopAll(hg);
       }
@@ -515,7 +522,9 @@ function markdown(doc: any): string {
     if (b["socketio-relay"]) L.push(row("Socket.IO 4.8 relay on Node (no persistence)", b["socketio-relay"]));
     const h = doc.results.throughputHot;
     if (h) L.push(`| Magpie, few busy conversations (${h.pairs} pairs, ${h.window} in flight each) | ${h.ackedPerSec} | ${h.deliveredPerSec} | ${h.ack.p50} / ${h.ack.p99} | ${h.deliver.p50} / ${h.deliver.p99} | ${h.lost} | ${h.duplicates} | - |`);
-    if (t) L.push("", `Zero-loss check after the run: ${t.ackedTotal} acked messages, ${t.lost} never delivered, ${t.duplicates} delivered twice, ${t.deliveredUnacked} delivered without an ack. CPU used during the run (cores, incl. drain): ${Object.entries(t.cores).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
+    if (t) L.push("", `Zero-loss check after the run: ${t.ackedTotal} acked messages, ${t.lost} never delivered, ${t.duplicates} delivered twice, ${t.deliveredUnacked} delivered without an ack. CPU used during the run (cores, incl. drain): ${Object.entries(t.cores).map(([k, v]) => `${k} ${v}`).join(", ")}.` +
+      (t.cassandraPerMsg ? ` Cassandra work per acked message (system_views.thread_pools, shared node): ${t.cassandraPerMsg.requests} client requests, ${t.cassandraPerMsg.mutations} mutations, ${t.cassandraPerMsg.reads} reads` +
+        (h?.cassandraPerMsg ? `; with few busy conversations ${h.cassandraPerMsg.requests} / ${h.cassandraPerMsg.mutations} / ${h.cassandraPerMsg.reads}.` : ".") : ""));
     L.push("");
   }
   if (doc.results.latency) {
@@ -598,6 +607,7 @@ async function main(): Promise<void> {
     if (want("registry")) await scenarioRegistry();
   } finally {
     if (c) await Promise.all([c.bridge, c.handler, c.registry].map((s) => s.stop(process.env.MAGPIE_BENCH_PROF ? "SIGTERM" : "SIGKILL")));
+    await closeCass();
   }
   const doc = {
     mode: QUICK ? "quick" : "full", run: RUN, finishedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
