@@ -191,15 +191,22 @@ async function runPairs(gs: Gen[], cmd: Record<string, unknown>, label: string, 
   const progress = new Map<Gen, any>();
   for (const g of gs) g.onProgress = (e) => progress.set(g, e);
   const timer = setInterval(() => {
-    let a = 0, d = 0, e = 0;
-    for (const p of progress.values()) { a += p.acked; d += p.delivered; e += p.errors; }
-    say(`  ${label}: acked ${a} (+${a - lastAcked}/s) delivered ${d}${e ? ` errors ${e}` : ""}`);
+    let a = 0, d = 0, e = 0, sn = 0, cl = 0;
+    for (const p of progress.values()) { a += p.acked; d += p.delivered; e += p.errors; sn += p.sent; cl += p.closed; }
+    say(`  ${label}: sent ${sn} acked ${a} (+${a - lastAcked}/s) delivered ${d}${e ? ` errors ${e}` : ""}${cl ? ` CLOSED ${cl}` : ""}`);
     lastAcked = a;
   }, 1000);
   for (const g of gs) g.send({ cmd: "run", ...cmd });
   const rs = await Promise.all(gs.map((g) => g.wait("result", 600_000)));
   clearInterval(timer);
   const cores = cpuDiff(cpu0, cpuSnap(c, gs), (Date.now() - tStart) / 1000);
+  if (c) {
+    for (const role of [c.handler, c.bridge]) {
+      const errs = role.logs.filter((l) => l.includes('"level":"error"') || l.includes('"level":"warn"'));
+      if (errs.length) say(`  ${role.name} logged ${errs.length} warnings/errors (last 500 lines kept), e.g.: ${errs[0]!.slice(0, 600)}`);
+      role.logs.length = 0;
+    }
+  }
   const cass1 = cass0 ? await cassCounters() : null;
   const ackedAll = rs.reduce((a, r) => a + r.acked, 0);
   const cassandraPerMsg = cass0 && cass1 && ackedAll > 0 ? {
@@ -214,6 +221,7 @@ async function runPairs(gs: Gen[], cmd: Record<string, unknown>, label: string, 
     ackedPerSec: Math.round(sum((r) => r.window_.acked) / (winMs / 1000)),
     deliveredPerSec: Math.round(sum((r) => r.window_.delivered) / (winMs / 1000)),
     saturatedAtMs: rs.some((r) => r.saturatedAtMs !== null) ? Math.min(...rs.filter((r) => r.saturatedAtMs !== null).map((r) => r.saturatedAtMs)) : null,
+    closed: sum((r) => r.closed), unanswered: sum((r) => r.sent - r.acked - r.errorCount),
     lost: sum((r) => r.totals.lost), duplicates: sum((r) => r.totals.duplicates), unknown: sum((r) => r.unknown),
     deliveredUnacked: sum((r) => r.totals.deliveredUnacked), ackedTotal: sum((r) => r.totals.ackedTotal),
     ack: mergeHist(rs, "ack").summary(), deliver: mergeHist(rs, "deliver").summary(), cores, cassandraPerMsg,
@@ -265,7 +273,7 @@ async function scenarioThroughputAndLatency(c: Cluster): Promise<void> {
         say(`(2) open-loop latency at ${rate} msgs/s for ${P.rateSeconds} s`);
         const r = await runPairs(gs, { kind: "open", rate: rate / P.gens, seconds: P.rateSeconds, maxBacklogS: P.backlogS }, `rate ${rate}`, c);
         results.latency.push({ rate, seconds: P.rateSeconds, achievedPerSec: r.ackedPerSec, ...r });
-        say(`  => ack p50/p99/p99.9 ${r.ack.p50}/${r.ack.p99}/${r.ack.p999} ms; deliver ${r.deliver.p50}/${r.deliver.p99}/${r.deliver.p999} ms; lost ${r.lost}${r.saturatedAtMs !== null ? `; SATURATED: backlog > ${P.backlogS} s of load after ${r.saturatedAtMs} ms, sending stopped` : ""}`);
+        say(`  => ack p50/p99/p99.9 ${r.ack.p50}/${r.ack.p99}/${r.ack.p999} ms; deliver ${r.deliver.p50}/${r.deliver.p99}/${r.deliver.p999} ms; lost ${r.lost}, unanswered ${r.unanswered}, closed ${r.closed}, errors ${JSON.stringify(r.errors)}${r.saturatedAtMs !== null ? `; SATURATED: backlog > ${P.backlogS} s of load after ${r.saturatedAtMs} ms, sending stopped` : ""}`);
         await Bun.sleep(1000);
       }
     }
@@ -529,8 +537,8 @@ function markdown(doc: any): string {
   }
   if (doc.results.latency) {
     L.push(`**Latency, open loop** (${doc.params.gens} × ${doc.params.pairs} pairs, sends on a fixed schedule spread over the pairs, latency measured from the scheduled send time so queueing counts; a run stops early when more than ${doc.params.backlogS} s of load is waiting for acks):`, "");
-    L.push("| rate msgs/s | achieved acks/s | send→ack p50 / p99 / p99.9 ms | send→deliver p50 / p99 / p99.9 ms | lost | errors | saturated |", "|---:|---:|---:|---:|---:|---:|---|");
-    for (const r of doc.results.latency) L.push(`| ${r.rate} | ${r.achievedPerSec} | ${r.ack.p50} / ${r.ack.p99} / ${r.ack.p999} | ${r.deliver.p50} / ${r.deliver.p99} / ${r.deliver.p999} | ${r.lost} | ${Object.values(r.errors as Record<string, number>).reduce((a, x) => a + x, 0)} | ${r.saturatedAtMs !== null ? `yes: backlog > ${doc.params.backlogS} s of load after ${(r.saturatedAtMs / 1000).toFixed(1)} s, sending stopped` : "no"} |`);
+    L.push("| rate msgs/s | achieved acks/s | send→ack p50 / p99 / p99.9 ms | send→deliver p50 / p99 / p99.9 ms | lost | unanswered | error frames | saturated |", "|---:|---:|---:|---:|---:|---:|---|---|");
+    for (const r of doc.results.latency) L.push(`| ${r.rate} | ${r.achievedPerSec} | ${r.ack.p50} / ${r.ack.p99} / ${r.ack.p999} | ${r.deliver.p50} / ${r.deliver.p99} / ${r.deliver.p999} | ${r.lost} | ${r.unanswered ?? "-"} | ${Object.entries(r.errors as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(", ") || "0"} | ${r.saturatedAtMs !== null ? `yes: backlog > ${doc.params.backlogS} s of load after ${(r.saturatedAtMs / 1000).toFixed(1)} s, sending stopped` : "no"} |`);
     L.push("");
   }
   if (doc.results.fanout) {

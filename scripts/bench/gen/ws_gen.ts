@@ -218,8 +218,10 @@ async function pairs(): Promise<void> {
     delN++;
     delHist.recordMs(now() - sentAt[p]![n]!);
   };
-  const r1 = await connectAll(receivers, onReceiverFrame);
-  const r2 = await connectAll(senders, onSenderFrame);
+  let closedN = 0;
+  const onClosed = () => { closedN++; };
+  const r1 = await connectAll(receivers, onReceiverFrame, onClosed);
+  const r2 = await connectAll(senders, onSenderFrame, onClosed);
   const sc = r2.conns as Conn[];
   if (r1.failed || r2.failed) throw new Error(`pairs: ${r1.failed + r2.failed} connections failed: ${JSON.stringify({ ...r1.errors, ...r2.errors })}`);
   emit({ ev: "ready", conns: 2 * P });
@@ -252,7 +254,7 @@ async function pairs(): Promise<void> {
     const end = t0 + c.seconds * 1000;
     let timer: ReturnType<typeof setInterval> | undefined;
     let saturatedAtMs: number | null = null;
-    const prog = setInterval(() => emit({ ev: "progress", acked: ackN - base.ackN, delivered: delN - base.delN, errors: errN - base.errN }), 1000);
+    const prog = setInterval(() => emit({ ev: "progress", acked: ackN - base.ackN, delivered: delN - base.delN, errors: errN - base.errN, sent: sent - base.sent, closed: closedN }), 1000);
     if (c.kind === "closed") {
       onAck = (p) => { if (running && now() < end) sendOne(p, now()); };
       for (let w = 0; w < (c.window ?? 1); w++) for (let p = 0; p < P; p++) sendOne(p, now());
@@ -291,7 +293,7 @@ async function pairs(): Promise<void> {
       }
     }
     emit({
-      ev: "result", kind: c.kind, seconds: c.seconds, rate: c.rate, window: c.window, saturatedAtMs,
+      ev: "result", kind: c.kind, seconds: c.seconds, rate: c.rate, window: c.window, saturatedAtMs, closed: closedN,
       sent: sent - base.sent, acked: ackN - base.ackN, delivered: delN - base.delN, errors: { ...errors }, errorCount: errN - base.errN,
       duplicates: dupN, unknown: unknownN, window_: win, totals: { sent, ackedTotal, lost, deliveredUnacked, duplicates: dupN },
       ack: ackHist.toJSON(), deliver: delHist.toJSON(),
