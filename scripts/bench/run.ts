@@ -487,8 +487,9 @@ function goals() {
   }
   const l2 = results.latency?.find((x: any) => x.rate === 2000);
   if (l2) {
-    g.push({ goal: "p99 send→ack @ 2,000/s", target: "< 20 ms", measured: `${l2.ack.p99} ms`, met: l2.ack.p99 < 20 });
-    g.push({ goal: "p99 send→deliver @ 2,000/s", target: "< 50 ms", measured: `${l2.deliver.p99} ms`, met: l2.deliver.p99 < 50 });
+    const sat = l2.saturatedAtMs !== null ? ` (saturated: carried ${l2.achievedPerSec}/s)` : "";
+    g.push({ goal: "p99 send→ack @ 2,000/s", target: "< 20 ms", measured: `${l2.ack.p99} ms${sat}`, met: l2.ack.p99 < 20 && !sat });
+    g.push({ goal: "p99 send→deliver @ 2,000/s", target: "< 50 ms", measured: `${l2.deliver.p99} ms${sat}`, met: l2.deliver.p99 < 50 && !sat });
   }
   if (results.conns) g.push({ goal: "connections on one bridge", target: "19,000 at ≤ 4 KB each", measured: `${results.conns.open} at ${results.conns.kibPerConn} KiB each`, met: results.conns.open >= 19000 && results.conns.kibPerConn <= 4 });
   const f10 = results.fanout?.find((x: any) => x.size === 10000);
