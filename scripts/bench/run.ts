@@ -601,9 +601,12 @@ async function main(): Promise<void> {
   let c: Cluster | null = null;
   try {
     if (needCluster) {
-      say("cassandra: bash scripts/cassandra.sh start");
-      const st = spawnSync("bash", ["scripts/cassandra.sh", "start"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], timeout: 400_000 });
-      if (st.status !== 0) throw new Error("cassandra did not start");
+      if (await cassCounters()) say("cassandra: a node already answers CQL on 127.0.0.1:9042 — using it");
+      else {
+        say("cassandra: bash scripts/cassandra.sh start");
+        const st = spawnSync("bash", ["scripts/cassandra.sh", "start"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], timeout: 400_000 });
+        if (st.status !== 0) throw new Error("cassandra did not start");
+      }
       say("starting registry, handler (cassandra), bridge");
       c = await startCluster();
       say(`cluster up: registry :${c.registry.port}, handler :${c.handler.port}, bridge :${c.bridge.port}`);
@@ -630,6 +633,7 @@ async function main(): Promise<void> {
   writeFileSync(out, JSON.stringify(doc, null, 2) + "\n");
   if (!NO_DOCS) writeDocs(doc);
   say(`results: ${out}${NO_DOCS ? "" : ", docs/bench-results.json, docs/benchmarks.md"}`);
+  if (QUICK && doc.wallSeconds > 300) say(`WARNING: quick run took ${Math.round(doc.wallSeconds)} s (budget 300 s)`);
   console.log("\n" + markdown(doc));
 }
 

@@ -17,6 +17,9 @@ export async function cassCounters(): Promise<CassCounters | null> {
     for (const r of rs.rows) by[String(r.get("name"))] = Number(r.get("completed_tasks"));
     return { requests: by["Native-Transport-Requests"] ?? 0, mutations: by["MutationStage"] ?? 0, reads: by["ReadStage"] ?? 0 };
   } catch {
+    const c = client;
+    client = null;
+    await c?.shutdown().catch(() => {});
     return null;
   }
 }
