@@ -50,6 +50,15 @@ const TAIL =
   "SELECT seq, sender_id, sender_device, client_msg_id, kind, body, created_at FROM {ks}.messages " +
   "WHERE conv_id = ? AND bucket = ? AND seq > ? AND seq <= ?";
 
+/** One CQL statement with its parameters (`{ks}` is replaced by the keyspace). */
+export interface Statement {
+  query: string;
+  params: unknown[];
+}
+
+/** Most statements in one post-commit unlogged batch. */
+const POST_BATCH = 250;
+
 /** Outcome of a queued append. */
 export interface Appended {
   message: Message;
@@ -84,8 +93,8 @@ export class Appender {
   constructor(
     private readonly ctx: Ctx,
     private readonly onCommitted: (messages: Message[]) => void,
-    /** Writes the search index of committed messages (awaited before the callers resolve). */
-    private readonly indexer?: (messages: Message[]) => Promise<void>,
+    /** Search-index rows of committed messages (written with the other post-commit rows). */
+    private readonly postings?: (messages: Message[]) => Statement[],
   ) {}
 
   /** The head this process last saw for `convId` (a lower bound of the real head), or null. */
@@ -252,22 +261,34 @@ export class Appender {
     }
   }
 
+  /**
+   * Writes everything that follows a commit — dedupe rows, sync-index bumps, the head hint and
+   * the search postings — as UNLOGGED batches of up to {@link POST_BATCH} statements: one or a
+   * few requests per group commit instead of one per row. Every statement is idempotent (same
+   * values on retry), so a retried batch is harmless; atomicity across them is not needed
+   * (a crash before they land is healed by the retry path: tail scan, re-bump, re-index).
+   */
   async #afterCommit(convId: string, batch: Pending[], messages: Message[]): Promise<void> {
     const { ttl, dedupeTtl } = this.ctx;
-    const writes: [string, unknown[]][] = [];
+    const writes: Statement[] = [];
     const bumps = new Map<string, number>();
     for (const [i, p] of batch.entries()) {
       const m = messages[i]!;
-      writes.push([DEDUPE, [m.senderId, m.clientMsgId, convId, m.seq, dedupeTtl]]);
+      writes.push({ query: DEDUPE, params: [m.senderId, m.clientMsgId, convId, m.seq, dedupeTtl] });
       for (const u of p.input.notify) bumps.set(u, Math.max(bumps.get(u) ?? 0, m.seq));
     }
-    for (const [u, seq] of bumps) writes.push([BUMP, [seq, ttl, seq, u, convId]]);
+    for (const [u, seq] of bumps) writes.push({ query: BUMP, params: [seq, ttl, seq, u, convId] });
     const top = messages.at(-1)!.seq;
-    writes.push([HINT, [top, top, convId]]);
-    await Promise.all([...writes.map(([cql, params]) => retry(() => this.ctx.exec(cql, params))), this.indexer?.(messages)]);
+    writes.push({ query: HINT, params: [top, top, convId] });
+    if (this.postings) writes.push(...this.postings(messages));
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < writes.length; i += POST_BATCH) {
+      const slice = writes.slice(i, i + POST_BATCH);
+      jobs.push(retry(() => slice.length === 1 ? this.ctx.exec(slice[0]!.query, slice[0]!.params) : this.ctx.unloggedBatch(slice)));
+    }
+    await Promise.all(jobs);
   }
 
-  /** SERIAL read: does seq `seq` hold `p`'s message? (Completes any in-progress Paxos round.) */
   async #landed(convId: string, seq: number, p: Pending): Promise<boolean> {
     const rs = await retry(() => this.ctx.exec(PROBE, [convId, bucketOf(seq), seq], { consistency: this.ctx.serial }));
     const row = rs.first();

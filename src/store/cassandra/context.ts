@@ -72,6 +72,14 @@ export class Ctx {
     );
   }
 
+  /** An UNLOGGED batch of idempotent writes (possibly several partitions): one request. */
+  unloggedBatch(queries: { query: string; params: unknown[] }[]): Promise<cassandra.types.ResultSet> {
+    return this.client.batch(
+      queries.map((q) => ({ query: q.query.replaceAll("{ks}", this.ks), params: q.params })),
+      { prepare: true, logged: false, consistency: this.consistency, isIdempotent: true },
+    );
+  }
+
   /** Static `last_seq` of one bucket (null when the bucket was never written). */
   async bucketHead(convId: string, bucket: number, serial = false): Promise<number | null> {
     const rs = await this.exec("SELECT last_seq FROM {ks}.messages WHERE conv_id = ? AND bucket = ? LIMIT 1", [convId, bucket],

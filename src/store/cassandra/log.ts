@@ -48,7 +48,7 @@ export class CassandraLog {
   constructor(private readonly ctx: Ctx, private readonly search?: CassandraSearch) {
     this.appender = new Appender(ctx, (msgs) => {
       for (const m of msgs) this.#recent.set(`${m.senderId}|${m.clientMsgId}`, { convId: m.convId, seq: m.seq });
-    }, search && ((msgs) => search.index(msgs)));
+    }, search && ((msgs) => search.postings(msgs)));
   }
 
   async append(input: AppendInput): Promise<AppendResult> {

@@ -59,6 +59,22 @@ export class CassandraSearch {
 
   constructor(private readonly ctx: Ctx, readonly enabled = true) {}
 
+  /** The posting rows of committed messages, for the appender's post-commit batch. */
+  postings(messages: readonly Message[]): { query: string; params: unknown[] }[] {
+    if (!this.enabled) return [];
+    const out: { query: string; params: unknown[] }[] = [];
+    for (const m of messages) {
+      if (m.kind !== "text") continue;
+      this.stats.messages++;
+      const b = bucketOf(m.seq);
+      for (const t of indexTerms(m.body)) {
+        out.push({ query: INSERT, params: [m.convId, t, b, m.seq, m.createdAt, m.senderId, this.ctx.ttl] });
+      }
+    }
+    this.stats.rows += out.length;
+    return out;
+  }
+
   /** Writes the postings of committed messages (one group commit). */
   async index(messages: readonly Message[]): Promise<void> {
     if (!this.enabled) return;
