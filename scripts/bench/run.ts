@@ -7,6 +7,7 @@
  *   npm run bench -- --quick         short run (< 5 minutes including Cassandra start)
  *   npm run bench -- --only throughput,latency,baselines,fanout,sync,conns,registry
  *   npm run bench -- --no-docs       do not touch docs/benchmarks.md / docs/bench-results.json
+ *                                    (--only runs never do, unless --docs is given)
  *
  * Scenarios: (1) persisted 1:1 throughput with a zero-loss check, (2) open-loop latency at fixed
  * rates, (3) connections held by one bridge and RSS per connection, (4) group fan-out,
@@ -26,8 +27,9 @@ import { BUN, Gen, ROOT, type Served, cpuSeconds, rssKiB, startRole, startServed
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
-const NO_DOCS = argv.includes("--no-docs");
 const onlyArg = argv.includes("--only") ? argv[argv.indexOf("--only") + 1]!.split(",") : null;
+/** Partial runs (--only) never replace the full/quick tables unless --docs is given. */
+const NO_DOCS = argv.includes("--no-docs") || (onlyArg !== null && !argv.includes("--docs"));
 const want = (s: string) => !onlyArg || onlyArg.includes(s);
 const SECRET = "dev-jwt-secret";
 const RUN = Math.random().toString(36).slice(2, 8);
