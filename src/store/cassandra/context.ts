@@ -3,6 +3,7 @@
  * bucket arithmetic of the message log, and head discovery (the exact highest seq of a
  * conversation, read from the static `last_seq` of its current bucket).
  */
+import { MagpieError } from "../../core/errors.ts";
 import cassandra from "cassandra-driver";
 import type { Logger } from "../../core/log.ts";
 
@@ -61,7 +62,7 @@ export class Ctx {
       consistency: this.consistency,
       serialConsistency: this.serial,
       ...opts,
-    });
+    }).catch(storageUnavailable);
   }
 
   /** A conditional (LWT) batch: all statements on one partition, Paxos at SERIAL/LOCAL_SERIAL. */
@@ -77,7 +78,7 @@ export class Ctx {
     return this.client.batch(
       queries.map((q) => ({ query: q.query.replaceAll("{ks}", this.ks), params: q.params })),
       { prepare: true, logged: false, consistency: this.consistency, isIdempotent: true },
-    );
+    ).catch(storageUnavailable);
   }
 
   /** Static `last_seq` of one bucket (null when the bucket was never written). */
@@ -124,4 +125,20 @@ export class Ctx {
 /** `LOCAL_QUORUM` → `localQuorum` (the driver's key names). */
 function camel(level: string): string {
   return level.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Transient driver failures (no host, busy connections, client timeouts, Cassandra overloaded,
+ * unavailable, read/write timeouts) surface as `unavailable`, which clients retry with the same
+ * client message id; anything else (a bug, a schema problem) stays an error of its own.
+ */
+export function storageUnavailable(err: unknown): never {
+  if (err instanceof MagpieError) throw err;
+  const e = err as { name?: string; code?: number; message?: string };
+  const codes = cassandra.types.responseErrorCodes;
+  const transient = e?.name === "NoHostAvailableError" || e?.name === "OperationTimedOutError" || e?.name === "BusyConnectionError" ||
+    (e?.name === "ResponseError" && [codes.overloaded, codes.isBootstrapping, codes.unavailableException, codes.writeTimeout,
+      codes.readTimeout, codes.readFailure, codes.writeFailure].includes(e.code as number));
+  if (!transient) throw err;
+  throw new MagpieError("unavailable", `cassandra: ${e.message ?? String(err)}`);
 }
