@@ -9,10 +9,10 @@ import { MagpieClient, MemoryCursorStore } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
 import type { Message } from "../../src/core/types.ts";
 import type { PresenceState } from "../../src/protocol/frames.ts";
-import { openCassandraStore } from "../../src/store/cassandra/index.ts";
 import { startCluster, waitUntil, type Cluster } from "../helpers/cluster.ts";
+import { createKeyspace, dropKeyspace } from "../helpers/keyspace.ts";
 
-const KEYSPACE = `magpie_feat_${Math.random().toString(36).slice(2, 8)}`;
+let KEYSPACE = "";
 let cluster: Cluster;
 const clients: MagpieClient[] = [];
 
@@ -33,14 +33,14 @@ async function client(user: string, device: string, cursors?: MemoryCursorStore)
 const ev = (c: Probe, t: string) => c.events.filter((e) => e.t === t).map((e) => e.v as Record<string, unknown>);
 
 beforeAll(async () => {
-  const s = await openCassandraStore({ contactPoints: ["127.0.0.1:9042"], localDataCenter: "datacenter1", keyspace: KEYSPACE, replication: 1, consistency: "ONE", ttlSeconds: 0 });
-  await s.close();
+  KEYSPACE = await createKeyspace("magpie_feat"); // schema created once, before several handlers open it
   cluster = await startCluster({ registries: 1, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE, env: { MAGPIE_RECALL_WINDOW_S: "2" } });
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
   await cluster?.stop();
+  await dropKeyspace(KEYSPACE);
 });
 
 describe("history and the conversation list", () => {

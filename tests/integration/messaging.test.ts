@@ -8,11 +8,11 @@ import { MagpieClient, MemoryCursorStore } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
 import { rendezvous } from "../../src/core/hash.ts";
 import type { Message } from "../../src/core/types.ts";
-import { openCassandraStore } from "../../src/store/cassandra/index.ts";
 import { RegistryClient } from "../../src/registry/client.ts";
 import { nodeIdOf, startCluster, waitUntil, type Cluster, type RoleProc } from "../helpers/cluster.ts";
+import { createKeyspace, dropKeyspace } from "../helpers/keyspace.ts";
 
-const KEYSPACE = `magpie_it_${Math.random().toString(36).slice(2, 8)}`;
+let KEYSPACE = "";
 const JWT = "dev-jwt-secret";
 let cluster: Cluster;
 const clients: MagpieClient[] = [];
@@ -59,15 +59,14 @@ function seqsOf(msgs: Message[], conv: string): number[] {
 const range = (n: number, from = 1) => Array.from({ length: n }, (_, i) => i + from);
 
 beforeAll(async () => {
-  // Create the schema once, before several handlers open the keyspace.
-  const s = await openCassandraStore({ contactPoints: ["127.0.0.1:9042"], localDataCenter: "datacenter1", keyspace: KEYSPACE, replication: 1, consistency: "ONE", ttlSeconds: 0 });
-  await s.close();
+  KEYSPACE = await createKeyspace("magpie_it"); // schema created once, before several handlers open it
   cluster = await startCluster({ registries: 2, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE });
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
   await cluster?.stop();
+  await dropKeyspace(KEYSPACE);
 });
 
 describe("messaging path (real processes, real Cassandra)", () => {

@@ -8,10 +8,10 @@ import { signUserToken } from "../../src/auth/jwt.ts";
 import { MagpieClient } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
 import type { SearchHitWire } from "../../src/protocol/frames.ts";
-import { openCassandraStore } from "../../src/store/cassandra/index.ts";
 import { startCluster, waitUntil, type Cluster } from "../helpers/cluster.ts";
+import { createKeyspace, dropKeyspace } from "../helpers/keyspace.ts";
 
-const KEYSPACE = `magpie_search_${Math.random().toString(36).slice(2, 8)}`;
+let KEYSPACE = "";
 const run = Math.random().toString(36).slice(2, 7);
 const u = (name: string) => `${name}-${run}`;
 let cluster: Cluster;
@@ -34,14 +34,14 @@ async function rest(user: string | null, params: Record<string, string>): Promis
 }
 
 beforeAll(async () => {
-  const s = await openCassandraStore({ contactPoints: ["127.0.0.1:9042"], localDataCenter: "datacenter1", keyspace: KEYSPACE, replication: 1, consistency: "ONE", ttlSeconds: 0 });
-  await s.close();
+  KEYSPACE = await createKeyspace("magpie_search"); // schema created once, before several handlers open it
   cluster = await startCluster({ registries: 1, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE, env: { MAGPIE_RECALL_WINDOW_S: "60" } });
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
   await cluster?.stop();
+  await dropKeyspace(KEYSPACE);
 });
 
 describe("search through the cluster", () => {
