@@ -4,7 +4,7 @@
  *
  *   bun run src/roles/bridge.ts
  */
-import { env, parseConfig } from "../core/config.ts";
+import { env } from "../core/config.ts";
 import { randomId } from "../core/ids.ts";
 import { createLogger } from "../core/log.ts";
 import { createBridgeApp } from "../../routes/bridge/index.ts";
@@ -14,7 +14,7 @@ import { drainHub } from "../bridge/drain.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { createRegistrationClient } from "../registry/node_client.ts";
 import { serve, upgradeWebSocket } from "../runtime/serve.ts";
-import { NodeEnv, onShutdown } from "./node_env.ts";
+import { NodeEnv, onShutdown, loadConfig } from "./node_env.ts";
 import { VERSION } from "../version.ts";
 import { metricsRoute } from "../../routes/metrics.ts";
 import { createPromMetrics } from "../metrics/prom.ts";
@@ -34,14 +34,7 @@ export const BridgeEnv = NodeEnv.extend({
   MAGPIE_DRAIN_GRACE_MS: env.int(500, 0),
 });
 
-const cfg = (() => {
-  try {
-    return parseConfig(BridgeEnv, process.env);
-  } catch (e) {
-    console.error(`bridge: ${(e as Error).message}`);
-    process.exit(2);
-  }
-})();
+const cfg = loadConfig("bridge", BridgeEnv);
 const nodeId = cfg.MAGPIE_NODE_ID ?? `bridge-${randomId(8)}`;
 const log = createLogger(cfg.MAGPIE_LOG_LEVEL, { role: "bridge", node: nodeId });
 

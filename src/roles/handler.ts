@@ -5,7 +5,7 @@
  *   bun run src/roles/handler.ts
  */
 import { z } from "zod";
-import { StoreEnv, env, parseConfig } from "../core/config.ts";
+import { StoreEnv, env } from "../core/config.ts";
 import { randomId } from "../core/ids.ts";
 import { createLogger } from "../core/log.ts";
 import { createHandlerApp } from "../../routes/handler/index.ts";
@@ -18,7 +18,7 @@ import { RegistryClient } from "../registry/client.ts";
 import { createRegistrationClient } from "../registry/node_client.ts";
 import { serve, upgradeWebSocket } from "../runtime/serve.ts";
 import { openStore } from "../store/open.ts";
-import { NodeEnv, onShutdown } from "./node_env.ts";
+import { NodeEnv, onShutdown, loadConfig } from "./node_env.ts";
 import { VERSION } from "../version.ts";
 import { metricsRoute } from "../../routes/metrics.ts";
 import { createPromMetrics } from "../metrics/prom.ts";
@@ -34,14 +34,7 @@ export const HandlerEnv = NodeEnv.extend(StoreEnv.shape).extend({
   MAGPIE_RECALL_WINDOW_S: env.int(120, 0),
 });
 
-const cfg = (() => {
-  try {
-    return parseConfig(HandlerEnv, process.env);
-  } catch (e) {
-    console.error(`handler: ${(e as Error).message}`);
-    process.exit(2);
-  }
-})();
+const cfg = loadConfig("handler", HandlerEnv);
 const nodeId = cfg.MAGPIE_NODE_ID ?? `handler-${randomId(8)}`;
 const log = createLogger(cfg.MAGPIE_LOG_LEVEL, { role: "handler", node: nodeId });
 

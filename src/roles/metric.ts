@@ -7,13 +7,13 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { env, parseConfig } from "../core/config.ts";
+import { env } from "../core/config.ts";
 import { createLogger } from "../core/log.ts";
 import { ClusterCollector } from "../metric/collector.ts";
 import { createMetricApp } from "../metric/app.ts";
 import { bundleBrowser } from "../runtime/bun/build.ts";
 import { serve } from "../runtime/serve.ts";
-import { onShutdown } from "./node_env.ts";
+import { onShutdown, loadConfig } from "./node_env.ts";
 
 /** Metric role configuration (environment variables). */
 export const MetricEnv = z.object({
@@ -29,14 +29,7 @@ export const MetricEnv = z.object({
   MAGPIE_LOG_LEVEL: env.level(),
 });
 
-const cfg = (() => {
-  try {
-    return parseConfig(MetricEnv, process.env);
-  } catch (e) {
-    console.error(`metric: ${(e as Error).message}`);
-    process.exit(2);
-  }
-})();
+const cfg = loadConfig("metric", MetricEnv);
 const log = createLogger(cfg.MAGPIE_LOG_LEVEL, { role: "metric" });
 
 const pages = join(import.meta.dir, "..", "metric", "page");

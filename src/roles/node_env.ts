@@ -1,6 +1,6 @@
 /** Environment settings shared by the node roles (bridge, handler). */
 import { z } from "zod";
-import { env } from "../core/config.ts";
+import { env, parseConfig } from "../core/config.ts";
 
 /** Settings every node role reads. */
 export const NodeEnv = z.object({
@@ -15,6 +15,19 @@ export const NodeEnv = z.object({
   MAGPIE_SNAPSHOT_MS: env.int(30000, 100),
   MAGPIE_LOG_LEVEL: env.level(),
 });
+
+/**
+ * Parses a role's environment once; on a bad value prints the message (naming the variable)
+ * and exits with status 2 — a role never starts on a configuration it could not read.
+ */
+export function loadConfig<S extends z.ZodType>(role: string, schema: S): Readonly<z.output<S>> {
+  try {
+    return parseConfig(schema, process.env);
+  } catch (e) {
+    console.error(`${role}: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
 
 /** Installs SIGINT/SIGTERM handlers that run `stop` once, then exit. */
 export function onShutdown(stop: () => Promise<void>): void {

@@ -5,7 +5,8 @@
  *   bun run src/roles/registry.ts
  */
 import { z } from "zod";
-import { env, parseConfig } from "../core/config.ts";
+import { env } from "../core/config.ts";
+import { loadConfig } from "./node_env.ts";
 import { randomId } from "../core/ids.ts";
 import { createLogger } from "../core/log.ts";
 import { createRegistryApp } from "../../routes/registry/index.ts";
@@ -92,13 +93,7 @@ export async function startRegistry(cfg: RegistryConfig, metrics?: RegistryMetri
 }
 
 if (import.meta.main) {
-  let cfg: RegistryConfig;
-  try {
-    cfg = parseConfig(RegistryEnv, process.env);
-  } catch (e) {
-    console.error((e as Error).message);
-    process.exit(2);
-  }
+  const cfg: RegistryConfig = loadConfig("registry", RegistryEnv);
   const reg = await startRegistry(cfg);
   let stopping = false;
   const shutdown = async () => {
