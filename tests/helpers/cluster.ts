@@ -2,74 +2,28 @@
  * Starts real Magpie role processes on loopback for integration tests (no mocks): each role is
  * `bun run src/roles/<role>.ts` with env, port 0, and its `listening` log line gives the port.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ROOT, startServed, type Served } from "../../scripts/lib/served.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
 const DENO = join(ROOT, "node_modules/.bin/deno");
 
 /** A running role process. */
-export interface RoleProc {
+export interface RoleProc extends Served {
   role: string;
-  port: number;
-  url: string;
-  proc: ChildProcess;
-  logs: string[];
   env: Record<string, string>;
-  /** Sends `signal` and waits for exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts one role (on Bun, or on Deno) and resolves when it logs `listening`. */
 export async function startRole(role: string, env: Record<string, string>, timeoutMs = 60_000, runtime: "bun" | "deno" = "bun"): Promise<RoleProc> {
-  const fullEnv = { ...process.env, MAGPIE_PORT: "0", MAGPIE_LOG_LEVEL: "info", ...env } as Record<string, string>;
+  const fullEnv = { MAGPIE_PORT: "0", MAGPIE_LOG_LEVEL: "info", ...env };
   const entry = join(ROOT, `src/roles/${role}.ts`);
-  const proc = runtime === "bun"
-    ? spawn(BUN, ["run", entry], { env: fullEnv, stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(DENO, ["run", "-A", "--quiet", entry], { env: fullEnv, stdio: ["ignore", "pipe", "pipe"], cwd: ROOT });
-  const logs: string[] = [];
-  const port = await new Promise<number>((resolveP, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${role} did not start in ${timeoutMs} ms:\n${logs.slice(-20).join("\n")}`)), timeoutMs);
-    const onLine = (line: string) => {
-      logs.push(line);
-      if (logs.length > 2000) logs.shift();
-      if (line.includes('"msg":"listening"')) {
-        try {
-          const port = JSON.parse(line).port as number;
-          clearTimeout(timer);
-          resolveP(port);
-        } catch {
-          // not JSON
-        }
-      }
-    };
-    for (const stream of [proc.stdout!, proc.stderr!]) {
-      let buf = "";
-      stream.on("data", (chunk: Buffer) => {
-        buf += chunk.toString();
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          onLine(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      });
-    }
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${role} exited with ${code} before listening:\n${logs.slice(-30).join("\n")}`));
-    });
-  });
-  return {
-    role, port, url: `http://127.0.0.1:${port}`, proc, logs, env: fullEnv,
-    stop: (signal = "SIGTERM") => new Promise<void>((res) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return res();
-      proc.once("exit", () => res());
-      proc.kill(signal);
-    }),
-  };
+  const served = runtime === "bun"
+    ? await startServed(role, BUN, ["run", entry], fullEnv, timeoutMs)
+    : await startServed(role, DENO, ["run", "-A", "--quiet", entry], fullEnv, timeoutMs);
+  return { ...served, role, env: { ...process.env, ...fullEnv } as Record<string, string> };
 }
 
 /** Shape of a test cluster. */

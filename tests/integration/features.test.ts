@@ -34,7 +34,7 @@ const ev = (c: Probe, t: string) => c.events.filter((e) => e.t === t).map((e) =>
 
 beforeAll(async () => {
   KEYSPACE = await createKeyspace("magpie_feat"); // schema created once, before several handlers open it
-  cluster = await startCluster({ registries: 1, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE, env: { MAGPIE_RECALL_WINDOW_S: "2" } });
+  cluster = await startCluster({ registries: 1, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE, env: { MAGPIE_RECALL_WINDOW_S: "6" } });
 }, 120_000);
 
 afterAll(async () => {
@@ -114,6 +114,8 @@ describe("recall and delete", () => {
     const offlineCursors = new MemoryCursorStore();
     const later = await client("rr", "tablet", offlineCursors);
     const conv = directConvId("rr", "rs");
+    // Sent first, so the steps below count towards its recall window (6 s in this cluster).
+    const old = await s.send(conv, "too late to recall");
     const ack = await s.send(conv, "oops, wrong chat");
     await waitUntil(() => later.got.some((m) => m.seq === ack.seq), 10_000, "tablet got it");
     await later.close(); // offline while the recall happens
@@ -128,8 +130,7 @@ describe("recall and delete", () => {
     const stored = (await r.history(conv, { after: 0, limit: 10 })).messages.find((m) => m.seq === ack.seq)!;
     expect(stored.kind).toBe("recalled");
     expect(stored.body).toBe("");
-    const old = await s.send(conv, "too late to recall");
-    await new Promise((res) => setTimeout(res, 2300));
+    await new Promise((res) => setTimeout(res, Math.max(0, old.at + 6_300 - Date.now())));
     await expect(s.recall(conv, old.seq)).rejects.toMatchObject({ code: "recall_window_passed" });
   });
 
