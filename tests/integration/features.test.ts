@@ -3,23 +3,22 @@
  * messages arrive, the conversation list, receipts, typing, presence, recall and delete-for-me,
  * on every device.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { signUserToken } from "../../src/auth/jwt.ts";
 import { MagpieClient, MemoryCursorStore } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
 import type { Message } from "../../src/core/types.ts";
 import type { PresenceState } from "../../src/protocol/frames.ts";
-import { startCluster, waitUntil, type Cluster } from "../helpers/cluster.ts";
-import { createKeyspace, dropKeyspace } from "../helpers/keyspace.ts";
+import { waitUntil } from "../helpers/cluster.ts";
+import { cassandraClusterSuite } from "../helpers/suite.ts";
 
-let KEYSPACE = "";
-let cluster: Cluster;
-const clients: MagpieClient[] = [];
+const suite = cassandraClusterSuite("magpie_feat", { registries: 1, handlers: 2, bridges: 2, env: { MAGPIE_RECALL_WINDOW_S: "6" } });
+const clients = suite.clients;
 
 type Probe = MagpieClient & { got: Message[]; events: { t: string; v: unknown }[] };
 async function client(user: string, device: string, cursors?: MemoryCursorStore): Promise<Probe> {
   const c = new MagpieClient({
-    registries: cluster.registryUrls, userId: user, rateLimit: false, cursorStore: cursors,
+    registries: suite.cluster.registryUrls, userId: user, rateLimit: false, cursorStore: cursors,
     token: () => signUserToken("dev-jwt-secret", user, device),
   }) as Probe;
   c.got = [];
@@ -32,16 +31,6 @@ async function client(user: string, device: string, cursors?: MemoryCursorStore)
 }
 const ev = (c: Probe, t: string) => c.events.filter((e) => e.t === t).map((e) => e.v as Record<string, unknown>);
 
-beforeAll(async () => {
-  KEYSPACE = await createKeyspace("magpie_feat"); // schema created once, before several handlers open it
-  cluster = await startCluster({ registries: 1, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE, env: { MAGPIE_RECALL_WINDOW_S: "6" } });
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await cluster?.stop();
-  await dropKeyspace(KEYSPACE);
-});
 
 describe("history and the conversation list", () => {
   test("paging backwards is complete and stable while new messages arrive", async () => {

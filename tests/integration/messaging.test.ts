@@ -2,25 +2,24 @@
  * The messaging path end to end on real processes against real Cassandra: two registries, two
  * handlers, two bridges, clients built with the SDK on different bridges.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { signUserToken } from "../../src/auth/jwt.ts";
 import { MagpieClient, MemoryCursorStore } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
 import { rendezvous } from "../../src/core/hash.ts";
 import type { Message } from "../../src/core/types.ts";
 import { RegistryClient } from "../../src/registry/client.ts";
-import { nodeIdOf, startCluster, waitUntil, type Cluster, type RoleProc } from "../helpers/cluster.ts";
-import { createKeyspace, dropKeyspace } from "../helpers/keyspace.ts";
+import { nodeIdOf, waitUntil, type RoleProc } from "../helpers/cluster.ts";
+import { cassandraClusterSuite } from "../helpers/suite.ts";
 
-let KEYSPACE = "";
 const JWT = "dev-jwt-secret";
-let cluster: Cluster;
-const clients: MagpieClient[] = [];
+const suite = cassandraClusterSuite("magpie_it", { registries: 2, handlers: 2, bridges: 2 });
+const clients = suite.clients;
 
 /** A connected SDK client for `user` on `device`, pinned to a bridge by `prefer` when given. */
 type TestClient = MagpieClient & { got: Message[]; unpin(): void };
 async function client(user: string, device: string, opts: { bridge?: RoleProc; cursors?: MemoryCursorStore } = {}): Promise<TestClient> {
-  const registries = cluster.registryUrls;
+  const registries = suite.cluster.registryUrls;
   const pin = { bridge: opts.bridge };
   const fetchPinned = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const res = await fetch(input, init);
@@ -58,20 +57,10 @@ function seqsOf(msgs: Message[], conv: string): number[] {
 }
 const range = (n: number, from = 1) => Array.from({ length: n }, (_, i) => i + from);
 
-beforeAll(async () => {
-  KEYSPACE = await createKeyspace("magpie_it"); // schema created once, before several handlers open it
-  cluster = await startCluster({ registries: 2, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE });
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await cluster?.stop();
-  await dropKeyspace(KEYSPACE);
-});
 
 describe("messaging path (real processes, real Cassandra)", () => {
   test("one-to-one: every device of both users gets the message; the sender's device gets the ack", async () => {
-    const [b1, b2] = cluster.bridges as [RoleProc, RoleProc];
+    const [b1, b2] = suite.cluster.bridges as [RoleProc, RoleProc];
     const alicePhone = await client("alice", "phone", { bridge: b1 });
     const aliceWeb = await client("alice", "web", { bridge: b2 });
     const bob = await client("bob", "laptop", { bridge: b2 });
@@ -86,7 +75,7 @@ describe("messaging path (real processes, real Cassandra)", () => {
   });
 
   test("group: every device of every member on both bridges receives each message once, in order", async () => {
-    const [b1, b2] = cluster.bridges as [RoleProc, RoleProc];
+    const [b1, b2] = suite.cluster.bridges as [RoleProc, RoleProc];
     const owner = await client("gowner", "d1", { bridge: b1 });
     const m1 = await client("gm1", "d1", { bridge: b1 });
     const m2a = await client("gm2", "d1", { bridge: b2 });
@@ -132,7 +121,7 @@ describe("messaging path (real processes, real Cassandra)", () => {
   });
 
   test("direct routing: no push reaches a bridge the recipients are not on", async () => {
-    const [b1, b2] = cluster.bridges as [RoleProc, RoleProc];
+    const [b1, b2] = suite.cluster.bridges as [RoleProc, RoleProc];
     const pushFrames = async (b: RoleProc) => {
       const text = await (await fetch(`${b.url}/metrics`)).text();
       return Number(/^magpie_bridge_push_frames_total (\d+)/m.exec(text)?.[1] ?? NaN);
@@ -149,7 +138,7 @@ describe("messaging path (real processes, real Cassandra)", () => {
   });
 
   test("concurrent senders on different bridges while the receiver reconnects repeatedly: exactly once, in order", async () => {
-    const [b1, b2] = cluster.bridges as [RoleProc, RoleProc];
+    const [b1, b2] = suite.cluster.bridges as [RoleProc, RoleProc];
     const conversation = await (await client("cowner", "d1", { bridge: b1 })).createGroup("race", ["cs1", "cs2", "crecv"]);
     const s1 = await client("cs1", "d1", { bridge: b1 });
     const s2 = await client("cs2", "d1", { bridge: b2 });
@@ -180,9 +169,9 @@ describe("messaging path (real processes, real Cassandra)", () => {
 
 describe("faults", () => {
   test("a killed bridge's clients come back through the registry on the other bridge and miss nothing", async () => {
-    const extra = await cluster.add("bridge");
-    await waitUntil(() => cluster.handlers.every((h) => extra.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(h)))), 10_000, "new bridge linked");
-    const survivor = cluster.bridges[0]!;
+    const extra = await suite.cluster.add("bridge");
+    await waitUntil(() => suite.cluster.handlers.every((h) => extra.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(h)))), 10_000, "new bridge linked");
+    const survivor = suite.cluster.bridges[0]!;
     const victim = await client("kvictim", "d1", { bridge: extra });
     // After the kill, selection must lead elsewhere: unpin by letting the registry choose.
     victim.unpin();
@@ -198,11 +187,11 @@ describe("faults", () => {
   }, 60_000);
 
   test("draining a bridge (admin REST on the registries): its clients move to another bridge and miss nothing", async () => {
-    const drainee = await cluster.add("bridge");
-    await waitUntil(() => cluster.handlers.filter((h) => h.proc.signalCode === null).every((h) => drainee.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(h)))), 10_000, "drainee linked");
+    const drainee = await suite.cluster.add("bridge");
+    await waitUntil(() => suite.cluster.handlers.filter((h) => h.proc.signalCode === null).every((h) => drainee.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(h)))), 10_000, "drainee linked");
     const mover = await client("dmover", "d1", { bridge: drainee });
     mover.unpin();
-    const sender = await client("dsender", "d1", { bridge: cluster.bridges[0]! });
+    const sender = await client("dsender", "d1", { bridge: suite.cluster.bridges[0]! });
     const conv = directConvId("dmover", "dsender");
     const sending = (async () => {
       for (let i = 1; i <= 30; i++) {
@@ -210,8 +199,8 @@ describe("faults", () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const admin = new RegistryClient({ registries: cluster.registryUrls, token: "dev-admin-token" });
-    expect(await admin.drainEverywhere(nodeIdOf(drainee))).toBe(cluster.registryUrls.length);
+    const admin = new RegistryClient({ registries: suite.cluster.registryUrls, token: "dev-admin-token" });
+    expect(await admin.drainEverywhere(nodeIdOf(drainee))).toBe(suite.cluster.registryUrls.length);
     await sending;
     await waitUntil(() => seqsOf(mover.got, conv).length >= 30, 20_000, "mover caught up");
     expect(seqsOf(mover.got, conv)).toEqual(range(30));
@@ -220,16 +209,16 @@ describe("faults", () => {
     const ready = await fetch(`${drainee.url}/readyz`);
     expect(ready.status).toBe(503);
     for (let i = 0; i < 20; i++) {
-      const sel = await new RegistryClient({ registries: cluster.registryUrls }).selectBridge({ user: `probe${i}`, strategy: "random" });
+      const sel = await new RegistryClient({ registries: suite.cluster.registryUrls }).selectBridge({ user: `probe${i}`, strategy: "random" });
       expect(sel.bridge.nodeId).not.toBe(nodeIdOf(drainee));
     }
   }, 60_000);
 
   test("a killed handler loses no acked message", async () => {
-    const extra = await cluster.add("handler");
-    await waitUntil(() => cluster.bridges.filter((b) => b.proc.exitCode === null && b.proc.signalCode === null).every((b) => b.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(extra)))), 10_000, "bridges linked to new handler");
+    const extra = await suite.cluster.add("handler");
+    await waitUntil(() => suite.cluster.bridges.filter((b) => b.proc.exitCode === null && b.proc.signalCode === null).every((b) => b.logs.some((l) => l.includes('"linked to handler"') && l.includes(nodeIdOf(extra)))), 10_000, "bridges linked to new handler");
     // Pick a conversation that the victim handler owns (rendezvous over the live handlers).
-    const live = cluster.handlers.filter((h) => h.proc.signalCode === null && h.proc.exitCode === null).map(nodeIdOf);
+    const live = suite.cluster.handlers.filter((h) => h.proc.signalCode === null && h.proc.exitCode === null).map(nodeIdOf);
     let k = 0;
     while (rendezvous(directConvId(`hsender${k}`, "hrecv"), live) !== nodeIdOf(extra)) k++;
     const sender = await client(`hsender${k}`, "d1");
@@ -253,7 +242,7 @@ describe("faults", () => {
 describe("bad input over the wire", () => {
   async function raw(user: string, device = "raw"): Promise<{ ws: WebSocket; frames: Record<string, unknown>[] }> {
     const token = await signUserToken(JWT, user, device);
-    const ws = new WebSocket(`ws://127.0.0.1:${cluster.bridges[0]!.port}/ws?token=${token}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${suite.cluster.bridges[0]!.port}/ws?token=${token}`);
     const frames: Record<string, unknown>[] = [];
     ws.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
     await waitUntil(() => frames.some((f) => f.t === "welcome"), 5000, "welcome");
@@ -287,7 +276,7 @@ describe("bad input over the wire", () => {
 
   test("forged and expired tokens: error frame then close 4001", async () => {
     for (const token of [await signUserToken("wrong-secret", "mallory", "d"), await signUserToken(JWT, "mallory", "d", -10), "garbage"]) {
-      const ws = new WebSocket(`ws://127.0.0.1:${cluster.bridges[0]!.port}/ws?token=${token}`);
+      const ws = new WebSocket(`ws://127.0.0.1:${suite.cluster.bridges[0]!.port}/ws?token=${token}`);
       const frames: Record<string, unknown>[] = [];
       ws.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
       const code = await new Promise<number>((r) => (ws.onclose = (e) => r(e.code)));

@@ -3,22 +3,21 @@
  * `GET /v1/search` through a bridge, Chinese/Japanese/English/mixed hits with snippets, paging,
  * membership (never across conversations, hidden group history), recall and delete-for-me.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { signUserToken } from "../../src/auth/jwt.ts";
 import { MagpieClient } from "../../src/client/index.ts";
 import { directConvId } from "../../src/core/ids.ts";
 import type { SearchHitWire } from "../../src/protocol/frames.ts";
-import { startCluster, waitUntil, type Cluster } from "../helpers/cluster.ts";
-import { createKeyspace, dropKeyspace } from "../helpers/keyspace.ts";
+import { waitUntil } from "../helpers/cluster.ts";
+import { cassandraClusterSuite } from "../helpers/suite.ts";
 
-let KEYSPACE = "";
 const run = Math.random().toString(36).slice(2, 7);
 const u = (name: string) => `${name}-${run}`;
-let cluster: Cluster;
-const clients: MagpieClient[] = [];
+const suite = cassandraClusterSuite("magpie_search", { registries: 1, handlers: 2, bridges: 2, env: { MAGPIE_RECALL_WINDOW_S: "60" } });
+const clients = suite.clients;
 
 async function client(user: string, device = "d1"): Promise<MagpieClient> {
-  const c = new MagpieClient({ registries: cluster.registryUrls, userId: user, rateLimit: false, token: () => signUserToken("dev-jwt-secret", user, device) });
+  const c = new MagpieClient({ registries: suite.cluster.registryUrls, userId: user, rateLimit: false, token: () => signUserToken("dev-jwt-secret", user, device) });
   clients.push(c);
   await c.connect();
   return c;
@@ -29,20 +28,10 @@ const marked = (h: SearchHitWire) => h.snippet.highlights.map(([a, b]) => h.snip
 /** GET /v1/search through the first bridge. */
 async function rest(user: string | null, params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = user ? { authorization: `Bearer ${await signUserToken("dev-jwt-secret", user, "rest")}` } : {};
-  const res = await fetch(`${cluster.bridges[0]!.url}/v1/search?${new URLSearchParams(params)}`, { headers });
+  const res = await fetch(`${suite.cluster.bridges[0]!.url}/v1/search?${new URLSearchParams(params)}`, { headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-beforeAll(async () => {
-  KEYSPACE = await createKeyspace("magpie_search"); // schema created once, before several handlers open it
-  cluster = await startCluster({ registries: 1, handlers: 2, bridges: 2, store: "cassandra", keyspace: KEYSPACE, env: { MAGPIE_RECALL_WINDOW_S: "60" } });
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await cluster?.stop();
-  await dropKeyspace(KEYSPACE);
-});
 
 describe("search through the cluster", () => {
   test("finds Chinese, Japanese, English and mixed text with snippets; never another user's conversation", async () => {
